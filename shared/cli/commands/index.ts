@@ -1,0 +1,4 @@
+import type { CliCommand } from '../io';
+
+/** Every command, in the order `audit-warden --help` lists them. Each lives in its own file here. */
+export const commands: CliCommand[] = [];

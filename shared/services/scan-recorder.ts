@@ -1,0 +1,71 @@
+import type { PolicyException } from '../config/policy';
+import type { MailboxAuditSnapshot } from '../domain/audit';
+import type { Finding, ObjectType, RuleId } from '../domain/finding';
+
+export interface ScanRun {
+  tenantId: string;
+  /** Sortable newest-first id (inverted time), unique per scan. */
+  scanId: string;
+  startedAt: Date;
+}
+
+/** A finding the policy exempts: recorded as excepted, with the exception's reason and expiry. */
+export interface ExceptedFinding {
+  finding: Finding;
+  exception: PolicyException;
+}
+
+/** Everything one scan learned about one object. */
+export interface ObservedObject {
+  objectType: ObjectType;
+  objectId: string;
+  userPrincipalName: string;
+  /** Mailboxes only: the audit configuration as read, kept in history when it changes. */
+  mailbox?: MailboxAuditSnapshot;
+  findings: Finding[];
+  excepted: ExceptedFinding[];
+}
+
+export interface ScanTotals {
+  finishedAt: Date;
+  mailboxes: number;
+  bypassAssociations: number;
+  findingsByRule: Partial<Record<RuleId, number>>;
+  ruleErrors: number;
+  apiCalls: number;
+  throttledCalls: number;
+}
+
+/** What the record changed: the demo and the Teams digest print it ("what changed last night"). */
+export interface ScanChanges {
+  opened: Finding[];
+  resolved: Array<{ ruleId: RuleId; objectId: string; userPrincipalName: string; logonType?: string }>;
+  gone: Array<{ ruleId: RuleId; objectId: string; userPrincipalName: string; logonType?: string }>;
+  stillOpen: number;
+}
+
+/** What a new scan needs to know from earlier ones. */
+export interface ScanMemory {
+  /** Mailboxes (object ids) for which Exchange refused MailItemsAccessed when remediation tried. */
+  mailItemsAccessedRefused: ReadonlySet<string>;
+}
+
+/**
+ * Where a scan leaves its record. The scan service calls begin, then observe for every object
+ * (in any order, possibly buffered by the recorder), then complete — or fail. Only `complete`
+ * may resolve findings: an interrupted or failed scan resolves nothing.
+ */
+export interface ScanRecorder {
+  begin(run: ScanRun): Promise<ScanMemory>;
+  observe(object: ObservedObject): Promise<void>;
+  complete(totals: ScanTotals): Promise<ScanChanges>;
+  fail(reason: string): Promise<void>;
+}
+
+/** The recorder of a read-only scan (`--no-store`): remembers nothing, changes nothing. */
+export const readOnlyRecorder: ScanRecorder = {
+  begin: async () => ({ mailItemsAccessedRefused: new Set() }),
+  observe: async () => undefined,
+  complete: async () => ({ opened: [], resolved: [], gone: [], stillOpen: 0 }),
+  fail: async () => undefined,
+};
