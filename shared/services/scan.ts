@@ -1,0 +1,208 @@
+import type { AuditPolicy } from '../config/policy';
+import type {
+  BypassAssociation,
+  MailboxAuditSnapshot,
+  OrganizationAuditSnapshot,
+  UserLicenceState,
+} from '../domain/audit';
+import type { Finding, RuleId } from '../domain/finding';
+import type { Logger } from '../logging';
+import { evaluateBypassAssociation, evaluateMailbox, evaluateOrganization, type Evaluation } from '../rules';
+import type { ObservedObject, ScanChanges, ScanRecorder, ScanRun, ScanTotals } from './scan-recorder';
+
+/** The reads a scan makes; implemented over Graph + Exchange Online (tenant-reader.ts), faked in unit tests. */
+export interface TenantReader {
+  organization(): Promise<OrganizationAuditSnapshot>;
+  /** Users holding any licence, with their Advanced Auditing plan resolved. `total` once Graph has counted them. */
+  licensedUsers(onTotal?: (total: number) => void): AsyncIterable<UserLicenceState>;
+  bypassAssociations(): AsyncIterable<BypassAssociation>;
+  mailboxes(recipientTypeDetails: readonly string[]): AsyncIterable<MailboxAuditSnapshot>;
+  /** API calls made and throttled answers seen so far (throttled calls were retried). */
+  apiUsage(): { calls: number; throttled: number };
+}
+
+export interface ScanProgress {
+  phase: 'licences' | 'mailboxes' | 'recording' | 'done';
+  mailboxesDone: number;
+  /** Graph's count of licensed users: the expected number of licensed mailboxes (shared ones come on top). */
+  licensedUsers: number | undefined;
+  apiCalls: number;
+  throttledCalls: number;
+}
+
+export interface ScanOptions {
+  tenantId: string;
+  policy: AuditPolicy;
+  reader: TenantReader;
+  recorder: ScanRecorder;
+  logger: Logger;
+  clock?: () => Date;
+  /** Called with every finding as it is made, so callers can stream output without holding them. */
+  onFinding?: (finding: Finding) => void;
+  onProgress?: (progress: ScanProgress) => void;
+  /** Milliseconds between progress reports. */
+  progressIntervalMs?: number;
+}
+
+export interface ScanResult {
+  run: ScanRun;
+  totals: ScanTotals;
+  changes: ScanChanges;
+  durationMs: number;
+}
+
+/**
+ * Newest-first scan id: inverted milliseconds so a Table query on the scans partition lists
+ * the latest scan first, plus a random suffix so two scans in the same millisecond differ.
+ */
+export function newScanId(at: Date, random: () => number = Math.random): string {
+  const inverted = (8_640_000_000_000_000 - at.getTime()).toString().padStart(16, '0');
+  const suffix = Math.floor(random() * 0xffffff).toString(16).padStart(6, '0');
+  return `${inverted}-${suffix}`;
+}
+
+/**
+ * One scan of one tenant: read the org, the licences and the bypass associations, then stream every
+ * mailbox in scope through the pure rules. Only the licence index is held in memory (one compact entry
+ * per licensed user); mailboxes, associations and findings flow through, so memory is flat in the
+ * number of mailboxes. The recorder decides what to store; a failure marks the scan failed, which
+ * resolves nothing.
+ */
+export async function runScan(options: ScanOptions): Promise<ScanResult> {
+  const clock = options.clock ?? (() => new Date());
+  const { policy, reader, recorder, logger } = options;
+  const startedAt = clock();
+  const run: ScanRun = { tenantId: options.tenantId, scanId: newScanId(startedAt), startedAt };
+  const findingsByRule: Partial<Record<RuleId, number>> = {};
+  let ruleErrors = 0;
+  let mailboxes = 0;
+  let bypassAssociations = 0;
+  let licensedUsers: number | undefined;
+  let phase: ScanProgress['phase'] = 'licences';
+
+  const progress = progressReporter(options, () => {
+    const usage = reader.apiUsage();
+    return { phase, mailboxesDone: mailboxes, licensedUsers, apiCalls: usage.calls, throttledCalls: usage.throttled };
+  });
+
+  const observe = async (object: Omit<ObservedObject, 'findings' | 'excepted'>, evaluation: Evaluation) => {
+    for (const finding of evaluation.findings) {
+      if (finding.error) ruleErrors += 1;
+      else findingsByRule[finding.ruleId] = (findingsByRule[finding.ruleId] ?? 0) + 1;
+      options.onFinding?.(finding);
+    }
+    await recorder.observe({ ...object, findings: evaluation.findings, excepted: evaluation.excepted });
+  };
+
+  logger.info('scan started', { tenantId: run.tenantId, scanId: run.scanId });
+  const memory = await recorder.begin(run);
+  try {
+    const now = startedAt;
+    const [organization, licences] = await Promise.all([
+      reader.organization(),
+      indexLicences(reader, (total) => {
+        licensedUsers = total;
+      }),
+      (async () => {
+        for await (const association of reader.bypassAssociations()) {
+          bypassAssociations += 1;
+          await observe(
+            { objectType: 'bypass-association', objectId: association.objectId, userPrincipalName: association.identity },
+            evaluateBypassAssociation({ association, policy }, now),
+          );
+        }
+      })(),
+    ]);
+    await observe(
+      { objectType: 'organization', objectId: organization.identity, userPrincipalName: organization.identity },
+      evaluateOrganization({ organization, policy }, now),
+    );
+
+    phase = 'mailboxes';
+    for await (const mailbox of reader.mailboxes(policy.mailboxTypes)) {
+      mailboxes += 1;
+      await observe(
+        { objectType: 'mailbox', objectId: mailbox.objectId, userPrincipalName: mailbox.userPrincipalName, mailbox },
+        evaluateMailbox(
+          {
+            mailbox,
+            licence: licences.get(mailbox.objectId),
+            organization,
+            policy,
+            mailItemsAccessedRefused: memory.mailItemsAccessedRefused.has(mailbox.objectId),
+          },
+          now,
+        ),
+      );
+      progress.maybeReport();
+    }
+
+    phase = 'recording';
+    progress.report();
+    const usage = reader.apiUsage();
+    const totals: ScanTotals = {
+      finishedAt: clock(),
+      mailboxes,
+      bypassAssociations,
+      findingsByRule,
+      ruleErrors,
+      apiCalls: usage.calls,
+      throttledCalls: usage.throttled,
+    };
+    const changes = await recorder.complete(totals);
+    phase = 'done';
+    progress.report();
+    const durationMs = totals.finishedAt.getTime() - startedAt.getTime();
+    logger.info('scan completed', {
+      tenantId: run.tenantId,
+      scanId: run.scanId,
+      mailboxes,
+      findings: Object.values(findingsByRule).reduce((sum, count) => sum + count, 0),
+      opened: changes.opened.length,
+      resolved: changes.resolved.length,
+      apiCalls: usage.calls,
+      durationMs,
+    });
+    return { run, totals, changes, durationMs };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.error('scan failed; nothing was resolved', { tenantId: run.tenantId, scanId: run.scanId, reason });
+    await recorder.fail(reason).catch((recordError: unknown) =>
+      logger.error('could not mark the scan as failed', {
+        scanId: run.scanId,
+        reason: recordError instanceof Error ? recordError.message : String(recordError),
+      }),
+    );
+    throw error;
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Licensed users by Entra object id: the only per-user state a scan keeps in memory. */
+async function indexLicences(
+  reader: TenantReader,
+  onTotal: (total: number) => void,
+): Promise<Map<string, UserLicenceState>> {
+  const index = new Map<string, UserLicenceState>();
+  for await (const user of reader.licensedUsers(onTotal)) index.set(user.objectId, user);
+  return index;
+}
+
+function progressReporter(options: ScanOptions, snapshot: () => ScanProgress) {
+  const interval = options.progressIntervalMs ?? 1000;
+  let last = 0;
+  const report = () => {
+    last = Date.now();
+    options.onProgress?.(snapshot());
+  };
+  const timer = options.onProgress ? setInterval(report, interval) : undefined;
+  timer?.unref();
+  return {
+    report,
+    maybeReport: () => {
+      if (options.onProgress && Date.now() - last >= interval) report();
+    },
+    stop: () => clearInterval(timer),
+  };
+}
