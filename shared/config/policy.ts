@@ -1,11 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { LOGON_TYPES } from '../domain/audit';
+import auditActions from '../rules/audit-actions.json';
+import { LOGON_TYPES, type LogonType } from '../domain/audit';
 import { REMEDIATION_MODES, RULE_IDS, type RemediationMode, type RuleId } from '../domain/finding';
 import { ValidationError } from '../errors';
 import { formatZodIssues } from './zod-format';
 
-const actionList = z.array(z.string().min(1)).describe('audit action names');
+const actionList = (logonType: LogonType) =>
+  z.array(
+    z.string().refine(
+      (action) => auditActions.valid[logonType].some((valid) => valid.toLowerCase() === action.toLowerCase()),
+      {
+        error: (issue) =>
+          `"${String(issue.input)}" is not an audit action Exchange accepts for ${logonType} (valid: ${auditActions.valid[logonType].join(', ')})`,
+      },
+    ),
+  );
 
 const requiredActionsSchema = z
   .object({
@@ -13,7 +23,7 @@ const requiredActionsSchema = z
     preset: z.enum(['microsoft-default', 'extended']).default('microsoft-default'),
     /** Extra actions per logon type on top of the preset, e.g. SearchQueryInitiated for Owner. */
     additional: z
-      .object({ Owner: actionList.optional(), Delegate: actionList.optional(), Admin: actionList.optional() })
+      .object({ Owner: actionList('Owner').optional(), Delegate: actionList('Delegate').optional(), Admin: actionList('Admin').optional() })
       .strict()
       .default({}),
   })

@@ -1,4 +1,3 @@
-import type { PolicyException } from '../config/policy';
 import type { MailboxAuditSnapshot } from '../domain/audit';
 import type { Finding, ObjectType, RuleId } from '../domain/finding';
 
@@ -9,11 +8,9 @@ export interface ScanRun {
   startedAt: Date;
 }
 
-/** A finding the policy exempts: recorded as excepted, with the exception's reason and expiry. */
-export interface ExceptedFinding {
-  finding: Finding;
-  exception: PolicyException;
-}
+import type { ExceptedFinding } from '../rules/evaluator';
+
+export type { ExceptedFinding };
 
 /** Everything one scan learned about one object. */
 export interface ObservedObject {
