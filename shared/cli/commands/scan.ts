@@ -1,0 +1,170 @@
+import { loadPolicy } from '../../config/policy';
+import { loadSettings } from '../../config/settings';
+import type { Finding, RuleId } from '../../domain/finding';
+import { RULE_IDS } from '../../domain/finding';
+import { ruleMetadata } from '../../rules';
+import { openScanEnvironment, type EnvironmentOptions } from '../../services/environment';
+import { runScan, type ScanProgress, type ScanResult } from '../../services/scan';
+import { parseFlags } from '../args';
+import { EXIT, stderrLogger, type CliCommand, type CliIO } from '../io';
+
+const USAGE = `Usage: audit-warden scan [--json] [--no-store] [--policy FILE] [--quiet]
+
+Reads every mailbox's audit configuration (Exchange Online), the users' licences (Graph) and the
+audit bypass associations, evaluates the drift rules and prints a summary per rule.
+
+  --json        write one JSON document to stdout: {"findings": [...], "scan": {...}}
+  --no-store    read-only: record nothing in Table Storage
+  --policy FILE the audit policy file (default: AUDIT_POLICY_PATH, else the built-in policy)
+  --quiet       no progress line on stderr
+
+Exit codes: 0 no drift, 1 bad input or settings, 2 drift found, 3 Graph/Exchange/Storage failed.`;
+
+/** The storage layer plugs its recorder in here (kept as a parameter so the command has no storage import cycle). */
+export type RecorderFactory = NonNullable<EnvironmentOptions['openRecorder']>;
+
+export function scanCommand(openRecorder?: RecorderFactory): CliCommand {
+  return {
+    name: 'scan',
+    summary: 'scan the tenant for mailbox-audit drift and record it',
+    usage: USAGE,
+    async run(args: string[], io: CliIO): Promise<number> {
+      const { values } = parseFlags('scan', args, {
+        json: { type: 'boolean', default: false },
+        'no-store': { type: 'boolean', default: false },
+        policy: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      });
+      const settings = loadSettings(io.env);
+      const policy = await loadPolicy(values.policy ?? settings.AUDIT_POLICY_PATH);
+      const logger = stderrLogger(io);
+      const store = !values['no-store'] && openRecorder !== undefined;
+      const environment = await openScanEnvironment(settings, policy, {
+        store,
+        logger: quietInfo(logger),
+        ...(openRecorder ? { openRecorder } : {}),
+      });
+      const json = values.json ? new JsonFindingWriter(io) : undefined;
+      const progress = values.quiet ? undefined : new ProgressLine(io);
+
+      const result = await runScan({
+        tenantId: settings.AZURE_TENANT_ID,
+        policy,
+        reader: environment.reader,
+        recorder: environment.recorder,
+        logger: quietInfo(logger),
+        ...(json ? { onFinding: (finding: Finding) => json.write(finding) } : {}),
+        ...(progress ? { onProgress: (state: ScanProgress) => progress.update(state) } : {}),
+      });
+      progress?.finish();
+
+      if (json) json.close(scanSummary(result, store));
+      else io.stdout.write(formatSummary(result, store));
+      const drift = Object.values(result.totals.findingsByRule).some((count) => count > 0);
+      return drift ? EXIT.drift : EXIT.ok;
+    },
+  };
+}
+
+/** Info lines would interleave with the progress line and the report; warnings and errors still show. */
+function quietInfo(logger: ReturnType<typeof stderrLogger>) {
+  return { ...logger, info: () => undefined };
+}
+
+function scanSummary(result: ScanResult, stored: boolean) {
+  return {
+    tenantId: result.run.tenantId,
+    scanId: result.run.scanId,
+    startedAt: result.run.startedAt.toISOString(),
+    finishedAt: result.totals.finishedAt.toISOString(),
+    durationMs: result.durationMs,
+    mailboxes: result.totals.mailboxes,
+    bypassAssociations: result.totals.bypassAssociations,
+    findingsByRule: result.totals.findingsByRule,
+    ruleErrors: result.totals.ruleErrors,
+    apiCalls: result.totals.apiCalls,
+    throttledCalls: result.totals.throttledCalls,
+    stored,
+    ...(stored
+      ? { changes: { opened: result.changes.opened.length, resolved: result.changes.resolved.length, gone: result.changes.gone.length } }
+      : {}),
+  };
+}
+
+/**
+ * Streams findings into one JSON document as they are made, so memory stays flat however many
+ * there are; the scan summary, known only at the end, closes the document.
+ */
+class JsonFindingWriter {
+  private first = true;
+  constructor(private readonly io: CliIO) {
+    io.stdout.write('{"findings":[');
+  }
+  write(finding: Finding): void {
+    const record = {
+      ruleId: finding.ruleId,
+      objectType: finding.objectType,
+      objectId: finding.objectId,
+      userPrincipalName: finding.userPrincipalName,
+      ...(finding.logonType ? { logonType: finding.logonType } : {}),
+      severity: finding.severity,
+      expected: finding.expected,
+      actual: finding.actual,
+      ...(finding.error ? { error: finding.error } : {}),
+    };
+    this.io.stdout.write(`${this.first ? '\n' : ',\n'}${JSON.stringify(record)}`);
+    this.first = false;
+  }
+  close(scan: unknown): void {
+    this.io.stdout.write(`\n],\n"scan":${JSON.stringify(scan)}}\n`);
+  }
+}
+
+/** One progress line on stderr: rewritten in place on a terminal, a line every few seconds otherwise. */
+class ProgressLine {
+  private lastPlain = 0;
+  private drawn = false;
+  constructor(private readonly io: CliIO) {}
+  update(state: ScanProgress): void {
+    const total = state.licensedUsers !== undefined ? ` / ~${state.licensedUsers.toLocaleString('en-US')} licensed` : '';
+    const text = `scan: ${state.phase} · mailboxes ${state.mailboxesDone.toLocaleString('en-US')}${total} · API calls ${state.apiCalls} · throttled ${state.throttledCalls}`;
+    if (this.io.stderr.isTTY) {
+      this.io.stderr.write(`\r\x1b[2K${text}`);
+      this.drawn = true;
+    } else if (Date.now() - this.lastPlain >= 5000 || state.phase === 'done') {
+      this.io.stderr.write(`${text}\n`);
+      this.lastPlain = Date.now();
+    }
+  }
+  finish(): void {
+    if (this.drawn) this.io.stderr.write('\n');
+  }
+}
+
+export function formatSummary(result: ScanResult, stored: boolean): string {
+  const { totals } = result;
+  const rows = RULE_IDS.map((id: RuleId) => {
+    const meta = ruleMetadata(id);
+    return [id, meta.severity, String(totals.findingsByRule[id] ?? 0)];
+  });
+  const widths = [0, 1, 2].map((column) => Math.max(...[['rule', 'severity', 'findings'], ...rows].map((row) => row[column]!.length)));
+  const line = (row: string[]) => `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}`;
+  const findings = Object.values(totals.findingsByRule).reduce((sum, count) => sum + count, 0);
+  const out = [
+    `Scan ${result.run.scanId} of tenant ${result.run.tenantId}`,
+    `  ${totals.mailboxes.toLocaleString('en-US')} mailboxes, ${totals.bypassAssociations.toLocaleString('en-US')} bypass associations in ${(result.durationMs / 1000).toFixed(1)} s · ${totals.apiCalls} API calls (${totals.throttledCalls} throttled)`,
+    '',
+    line(['rule', 'severity', 'findings']),
+    ...rows.map(line),
+    '',
+    `  ${findings.toLocaleString('en-US')} findings${totals.ruleErrors > 0 ? `, ${totals.ruleErrors} rule errors` : ''}`,
+  ];
+  if (stored) {
+    out.push(
+      `  recorded: ${result.changes.opened.length} new, ${result.changes.resolved.length} resolved, ${result.changes.gone.length} gone, ${result.changes.stillOpen} still open`,
+    );
+  } else {
+    out.push('  read-only scan: nothing was recorded');
+  }
+  return `${out.join('\n')}\n`;
+}
