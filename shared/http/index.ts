@@ -1,0 +1,4 @@
+export * from './events';
+export * from './retry';
+export * from './semaphore';
+export * from './text';
