@@ -1,3 +1,4 @@
+import type { TokenCredential } from '@azure/identity';
 import { describeError, isServiceError, ValidationError } from '../errors';
 import type { Logger } from '../logging';
 
@@ -19,6 +20,8 @@ export interface CliIO {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /** Overrides DefaultAzureCredential (tests, or an embedding tool with its own sign-in). */
+  credential?: TokenCredential;
 }
 
 export interface CliCommand {

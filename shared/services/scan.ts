@@ -24,7 +24,9 @@ export interface TenantReader {
 export interface ScanProgress {
   phase: 'licences' | 'mailboxes' | 'recording' | 'done';
   mailboxesDone: number;
-  /** Graph's count of licensed users: the expected number of licensed mailboxes (shared ones come on top). */
+  /** Mailboxes done whose user holds a licence: counts towards `licensedUsers`. */
+  licensedMailboxesDone: number;
+  /** Graph's count of licensed users: the total of licensed mailboxes (unlicensed ones, e.g. shared, come on top). */
   licensedUsers: number | undefined;
   apiCalls: number;
   throttledCalls: number;
@@ -76,13 +78,14 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const findingsByRule: Partial<Record<RuleId, number>> = {};
   let ruleErrors = 0;
   let mailboxes = 0;
+  let licensedMailboxes = 0;
   let bypassAssociations = 0;
   let licensedUsers: number | undefined;
   let phase: ScanProgress['phase'] = 'licences';
 
   const progress = progressReporter(options, () => {
     const usage = reader.apiUsage();
-    return { phase, mailboxesDone: mailboxes, licensedUsers, apiCalls: usage.calls, throttledCalls: usage.throttled };
+    return { phase, mailboxesDone: mailboxes, licensedMailboxesDone: licensedMailboxes, licensedUsers, apiCalls: usage.calls, throttledCalls: usage.throttled };
   });
 
   const observe = async (object: Omit<ObservedObject, 'findings' | 'excepted'>, evaluation: Evaluation) => {
@@ -121,12 +124,14 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     phase = 'mailboxes';
     for await (const mailbox of reader.mailboxes(policy.mailboxTypes)) {
       mailboxes += 1;
+      const licence = licences.get(mailbox.objectId);
+      if (licence) licensedMailboxes += 1;
       await observe(
         { objectType: 'mailbox', objectId: mailbox.objectId, userPrincipalName: mailbox.userPrincipalName, mailbox },
         evaluateMailbox(
           {
             mailbox,
-            licence: licences.get(mailbox.objectId),
+            licence,
             organization,
             policy,
             mailItemsAccessedRefused: memory.mailItemsAccessedRefused.has(mailbox.objectId),

@@ -42,6 +42,7 @@ export function scanCommand(openRecorder?: RecorderFactory): CliCommand {
       const environment = await openScanEnvironment(settings, policy, {
         store,
         logger: quietInfo(logger),
+        ...(io.credential ? { credential: io.credential } : {}),
         ...(openRecorder ? { openRecorder } : {}),
       });
       const json = values.json ? new JsonFindingWriter(io) : undefined;
@@ -126,8 +127,10 @@ class ProgressLine {
   private drawn = false;
   constructor(private readonly io: CliIO) {}
   update(state: ScanProgress): void {
-    const total = state.licensedUsers !== undefined ? ` / ~${state.licensedUsers.toLocaleString('en-US')} licensed` : '';
-    const text = `scan: ${state.phase} · mailboxes ${state.mailboxesDone.toLocaleString('en-US')}${total} · API calls ${state.apiCalls} · throttled ${state.throttledCalls}`;
+    const count = (n: number) => n.toLocaleString('en-US');
+    const licensed = `${count(state.licensedMailboxesDone)} / ${state.licensedUsers === undefined ? '?' : count(state.licensedUsers)}`;
+    const unlicensed = count(state.mailboxesDone - state.licensedMailboxesDone);
+    const text = `scan: ${state.phase} · licensed mailboxes ${licensed} · other mailboxes ${unlicensed} · API calls ${count(state.apiCalls)} · throttled ${count(state.throttledCalls)}`;
     if (this.io.stderr.isTTY) {
       this.io.stderr.write(`\r\x1b[2K${text}`);
       this.drawn = true;

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { ValidationError } from '../errors';
+
+/**
+ * Key encoding and the key layout shared by the repositories.
+ *
+ * PartitionKey and RowKey may not contain / \ # ? or control characters, and values that reach
+ * URLs (point reads put keys in the path) or continuation-token headers are safest in plain
+ * ASCII. So every part taken from outside (tenant ids, object ids, UPNs, scan ids) is encoded:
+ * characters outside [A-Za-z0-9._@:-] become `~XX` per UTF-8 byte. `|` and `~` are therefore
+ * never produced by the encoder, which makes `|` a safe separator between parts.
+ */
+const SAFE = /^[A-Za-z0-9._@:-]$/;
+
+export function encodeKeyPart(value: string): string {
+  let out = '';
+  for (const char of value) {
+    if (SAFE.test(char)) {
+      out += char;
+      continue;
+    }
+    for (const byte of Buffer.from(char, 'utf8')) out += `~${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function decodeKeyPart(encoded: string): string {
+  const bytes: number[] = [];
+  for (let index = 0; index < encoded.length; ) {
+    if (encoded[index] === '~') {
+      bytes.push(parseInt(encoded.slice(index + 1, index + 3), 16));
+      index += 3;
+    } else {
+      bytes.push(encoded.charCodeAt(index));
+      index += 1;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Keys are limited to 1 KiB; we refuse rather than truncate, since a truncated key could collide. */
+export function checkKeyLength(key: string, what: string): string {
+  if (key.length > 1000) throw new ValidationError(`${what} is too long to be stored as a table key.`, 'store');
+  return key;
+}
+
+/** Object ids (Entra GUIDs, association GUIDs, the org identity) are case-insensitive: keys use lower case. */
+export function objectKey(objectId: string): string {
+  return encodeKeyPart(objectId.toLowerCase());
+}
+
+/**
+ * 64 buckets per tenant. Partitions are the unit of batching (an entity-group transaction is one
+ * partition) and of throughput (~2,000 entities/s each), so rows about one object share a bucket
+ * partition: a mailbox's snapshots and its current-configuration row are written atomically, and
+ * a night's writes spread over 64 partitions that batch well instead of 100,000 tiny ones.
+ */
+export const BUCKETS = 64;
+
+export function bucketOf(value: string): string {
+  // FNV-1a: stable across processes and versions (unlike a language hash), cheap for 100k ids.
+  let hash = 0x811c9dc5;
+  const text = value.toLowerCase();
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return ((hash >>> 0) % BUCKETS).toString(16).padStart(2, '0');
+}
+
+export function tenantKey(tenantId: string): string {
+  return encodeKeyPart(tenantId.toLowerCase());
+}
+
+export function bucketPartition(tenantId: string, bucket: string): string {
+  return `${tenantKey(tenantId)}|${bucket}`;
+}
+
+/** All bucket partitions of a tenant lie in [low, high): `|` (0x7C) is followed by `}` (0x7D). */
+export function tenantPartitionRange(tenantId: string): { low: string; high: string } {
+  const tenant = tenantKey(tenantId);
+  return { low: `${tenant}|`, high: `${tenant}}` };
+}
+
+/** The exclusive upper bound of every key that starts with `prefix` (keys are ASCII). */
+export function prefixEnd(prefix: string): string {
+  return `${prefix}~~`;
+}
+
+/**
+ * Newest-first ordering: RowKeys sort ascending, so time is stored inverted. 16 digits cover every
+ * JavaScript date (max 8.64e15 ms), so the strings compare like the numbers.
+ */
+const MAX_TIME = 8_640_000_000_000_000;
+
+export function invertedTime(date: Date): string {
+  return (MAX_TIME - date.getTime()).toString().padStart(16, '0');
+}
+
+export function fromInvertedTime(inverted: string): Date {
+  return new Date(MAX_TIME - Number(inverted));
+}
+
+/** UTC month `yyyymm`: drift events are kept in one timeline table per month. */
+export function monthOf(date: Date): string {
+  return `${date.getUTCFullYear()}${String(date.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+export function previousMonth(month: string): string {
+  const year = Number(month.slice(0, 4));
+  const index = Number(month.slice(4, 6));
+  return index === 1 ? `${year - 1}12` : `${year}${String(index - 1).padStart(2, '0')}`;
+}
+
+/** Short stable digest, for change detection and token fingerprints (not for security). */
+export function digest(value: string, length = 32): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, length);
+}
+
+/** JSON with object keys sorted, so equal values hash equally whatever order they were built in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,147 @@
+import type { LogonType } from '../domain/audit';
+import type { FindingValue, ObjectType, RuleId, Severity } from '../domain/finding';
+
+/**
+ * What the store keeps about findings, drift events, scan runs and mailbox configuration.
+ * Later layers (remediation, approval) add their own transitions through FindingRepository.update
+ * and record their events with the same schema, so every status and event type is declared here.
+ */
+export const FINDING_STATUSES = [
+  'open',
+  'awaiting-approval',
+  'remediating',
+  'failed',
+  'excepted',
+  'resolved',
+  'gone',
+] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
+/** Statuses of a finding whose drift still exists as far as the last scan knows. */
+export const ACTIVE_STATUSES: ReadonlySet<FindingStatus> = new Set<FindingStatus>([
+  'open',
+  'awaiting-approval',
+  'remediating',
+  'failed',
+  'excepted',
+]);
+
+export function isActiveStatus(status: FindingStatus): boolean {
+  return ACTIVE_STATUSES.has(status);
+}
+
+export const DRIFT_EVENT_TYPES = [
+  'detected',
+  'excepted',
+  'resolved',
+  'gone',
+  'approved',
+  'rejected',
+  'remediated',
+  'verified',
+  'failed',
+] as const;
+export type DriftEventType = (typeof DRIFT_EVENT_TYPES)[number];
+
+/** Identifies one finding across scans (the parts of findingKey). */
+export interface FindingRef {
+  ruleId: RuleId;
+  objectId: string;
+  logonType?: LogonType;
+}
+
+export interface FindingException {
+  reason: string;
+  expires: string;
+}
+
+/** A finding as stored: the current state of one drift. */
+export interface StoredFinding {
+  tenantId: string;
+  key: string;
+  ruleId: RuleId;
+  objectType: ObjectType;
+  objectId: string;
+  userPrincipalName: string;
+  logonType?: LogonType;
+  severity: Severity;
+  status: FindingStatus;
+  expected: FindingValue;
+  actual: FindingValue;
+  error?: string;
+  /** Start of the current episode (the scan that opened or re-opened it). */
+  firstSeen: Date;
+  /**
+   * Stored only once the finding is closed. For an active finding it is derived from the last
+   * completed scan (see HistoryService), which is what lets an unchanged night write nothing.
+   */
+  lastSeen?: Date;
+  closedAt?: Date;
+  exception?: FindingException;
+  /** How many times the finding has been opened (1 for the first time). */
+  episode: number;
+  /** Number of drift events recorded for this finding; event ids are `${key}|${seq}`. */
+  seq: number;
+  /** The seq of the event that opened the current episode; prune keeps events from here on for active findings. */
+  episodeStartSeq: number;
+  /** Free-form state owned by later layers (remediation attempts, approval id, ...). */
+  metadata: Record<string, FindingValue>;
+  etag: string;
+}
+
+/** One entry of the append-only drift history. */
+export interface DriftEvent {
+  tenantId: string;
+  /** `${findingKey}|${seq}`: deterministic, so re-recording the same transition overwrites instead of duplicating. */
+  eventId: string;
+  seq: number;
+  type: DriftEventType;
+  ruleId: RuleId;
+  objectType: ObjectType;
+  objectId: string;
+  userPrincipalName: string;
+  logonType?: LogonType;
+  severity: Severity;
+  at: Date;
+  /** Who caused it: `scan:<scanId>`, an approver's UPN, `remediation`, ... */
+  actor: string;
+  reason?: string;
+  details: Record<string, unknown>;
+  scanId?: string;
+}
+
+export const SCAN_STATUSES = ['running', 'completed', 'failed', 'interrupted'] as const;
+export type ScanStatus = (typeof SCAN_STATUSES)[number];
+
+export interface StoredScanRun {
+  tenantId: string;
+  scanId: string;
+  status: ScanStatus;
+  startedAt: Date;
+  finishedAt?: Date;
+  durationMs?: number;
+  mailboxes?: number;
+  bypassAssociations?: number;
+  findingsByRule: Partial<Record<RuleId, number>>;
+  ruleErrors?: number;
+  apiCalls?: number;
+  throttledCalls?: number;
+  opened?: number;
+  resolved?: number;
+  gone?: number;
+  stillOpen?: number;
+  /** Why the scan failed (sanitised). */
+  reason?: string;
+}
+
+/** A mailbox's audit configuration as recorded when it changed. */
+export interface StoredSnapshot {
+  tenantId: string;
+  objectId: string;
+  userPrincipalName: string;
+  /** Start of the scan that read this configuration; it is in force from then until the next snapshot. */
+  at: Date;
+  scanId: string;
+  configHash: string;
+  configuration: unknown;
+}

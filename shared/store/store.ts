@@ -1,0 +1,48 @@
+import type { Settings } from '../config/settings';
+import { silentLogger, type Logger } from '../logging';
+import { BatchWriter } from './batch-writer';
+import { DriftEventRepository } from './events';
+import { FindingRepository } from './findings';
+import { MailboxRepository } from './mailboxes';
+import { ScanRunRepository } from './scans';
+import { StoreTables, type StoreConnection } from './tables';
+
+/** The repositories of one storage account (and table prefix), sharing clients and a batch writer. */
+export interface AuditStore {
+  tables: StoreTables;
+  writer: BatchWriter;
+  scans: ScanRunRepository;
+  findings: FindingRepository;
+  events: DriftEventRepository;
+  mailboxes: MailboxRepository;
+}
+
+export interface StoreOptions {
+  logger?: Logger;
+  clock?: () => Date;
+  /** Transactions in flight at once (default 8): Azure partitions take far more; Azurite is one thread. */
+  concurrency?: number;
+}
+
+export function openStore(connection: StoreConnection, options: StoreOptions = {}): AuditStore {
+  const tables = new StoreTables(connection);
+  const writer = new BatchWriter(tables, options.concurrency ?? 8);
+  const events = new DriftEventRepository(tables, writer);
+  return {
+    tables,
+    writer,
+    scans: new ScanRunRepository(tables),
+    findings: new FindingRepository(tables, writer, events, options.logger ?? silentLogger, options.clock),
+    events,
+    mailboxes: new MailboxRepository(tables),
+  };
+}
+
+/** The store the Functions app and the command line use: AzureWebJobsStorage names the account. */
+export function openStoreFromSettings(
+  settings: Pick<Settings, 'AzureWebJobsStorage'>,
+  connection: Omit<StoreConnection, 'connectionString'> = {},
+  options: StoreOptions = {},
+): AuditStore {
+  return openStore({ ...connection, connectionString: settings.AzureWebJobsStorage }, options);
+}

@@ -1,0 +1,498 @@
+import { z } from 'zod';
+import { formatZodIssues } from '../config/zod-format';
+import { RULE_IDS, type RuleId, SEVERITIES, type Severity } from '../domain/finding';
+import { ValidationError } from '../errors';
+import { RULE_METADATA } from '../rules/pack';
+import type { AdaptiveCard, CardElement, Container, OpenUrlAction, TextBlock } from './card-types';
+import { CARD_PAYLOAD_BUDGET_BYTES, payloadBytes, toWebhookPayload } from './payload';
+
+/**
+ * Pure Adaptive Card builders for the Teams channel: data in, card JSON out, no I/O, no clock.
+ *
+ * Every card declares version 1.4 (Teams desktop and web render it; Power Automate is reported to
+ * fail on 1.6), uses Action.OpenUrl only, and fits CARD_PAYLOAD_BUDGET_BYTES once wrapped as a
+ * webhook message, however large the tenant: lists are cut to a few items plus "and N more".
+ */
+
+export const CARD_VERSION = '1.4';
+
+/** How much of each list the digest shows before it summarises. */
+export const DIGEST_LIMITS = {
+  /** Approval requests with their own Approve / Reject buttons; more is a wall to scroll. */
+  approvals: 10,
+  /** Examples under "new", "resolved", "fixed automatically". */
+  examples: 5,
+} as const;
+
+/** Longest text any one field may put on a card (characters); the confirmation page shows all. */
+const MAX_TEXT = { upn: 120, change: 600, reason: 500, name: 120, id: 120 } as const;
+const MAX_URL_LENGTH = 2048;
+
+/** One finding as the digest mentions it; a Finding from ScanChanges fits this shape. */
+export interface DigestChange {
+  ruleId: RuleId;
+  userPrincipalName: string;
+  logonType?: string;
+}
+
+/** A count with a few examples, for callers that do not hold the whole list in memory. */
+export interface DigestChangeList {
+  count: number;
+  byRule?: Partial<Record<RuleId, number>>;
+  examples: readonly DigestChange[];
+}
+
+export interface DigestRemediation {
+  ruleId: RuleId;
+  objectUpn: string;
+  /** The cmdlet call that ran. */
+  change: string;
+}
+
+export interface DigestApproval {
+  requestId: string;
+  ruleId: RuleId;
+  objectUpn: string;
+  /** The exact cmdlet call approval would queue. */
+  change: string;
+  /** Signed links (signApprovalLinks); the builder only places them, so it stays pure. */
+  approveUrl: string;
+  rejectUrl: string;
+  expiresAt?: Date;
+}
+
+export interface DigestInput {
+  tenantId: string;
+  /** e.g. contoso.onmicrosoft.com; the tenant id is shown when absent. */
+  tenantName?: string;
+  scanId: string;
+  scannedAt: Date;
+  /** Open findings per rule after this scan. */
+  countsByRule: Partial<Record<RuleId, number>>;
+  /** Findings first seen in this scan (ScanChanges.opened, or a count with examples). */
+  opened: readonly DigestChange[] | DigestChangeList;
+  /** Findings that were open before and are gone now (ScanChanges.resolved). */
+  resolved: readonly DigestChange[] | DigestChangeList;
+  autoFixed: { count: number; examples: readonly DigestRemediation[] };
+  autoFixFailed?: { count: number; examples: readonly DigestRemediation[] };
+  /** Requests waiting for a decision, most important first (the builder also sorts by severity). */
+  approvals: readonly DigestApproval[];
+  /** When `approvals` is only the first part of the list: how many there are in all. */
+  approvalsTotal?: number;
+  /** Rules that threw on some object (reported, never a crash). */
+  ruleErrors?: number;
+  /** Where "and N more" points: the dashboard or a drift query. */
+  dashboardUrl?: string;
+}
+
+export interface DecisionCardInput {
+  requestId: string;
+  ruleId: RuleId;
+  objectUpn: string;
+  change: string;
+  decision: 'approve' | 'reject';
+  approverName: string;
+  decidedAt: Date;
+  /** Required for a rejection: recorded and shown. */
+  reason?: string;
+  dashboardUrl?: string;
+}
+
+const ruleIdSchema = z.enum(RULE_IDS);
+const countSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Links on a card are ours, but a javascript: or data: URL must never reach one. */
+const urlSchema = z
+  .string()
+  .max(MAX_URL_LENGTH)
+  .refine((value) => /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value), 'must be an absolute http(s) URL');
+const textSchema = z.string().max(100_000);
+const changeSchema = z.object({ ruleId: ruleIdSchema, userPrincipalName: textSchema, logonType: textSchema.optional() });
+const changeListSchema = z.object({
+  count: countSchema,
+  byRule: z.partialRecord(ruleIdSchema, countSchema).optional(),
+  examples: z.array(changeSchema),
+});
+const remediationSchema = z.object({ ruleId: ruleIdSchema, objectUpn: textSchema, change: textSchema });
+const remediationListSchema = z.object({ count: countSchema, examples: z.array(remediationSchema) });
+const approvalSchema = z.object({
+  requestId: z.string().min(1).max(200),
+  ruleId: ruleIdSchema,
+  objectUpn: textSchema,
+  change: textSchema,
+  approveUrl: urlSchema,
+  rejectUrl: urlSchema,
+  expiresAt: z.date().optional(),
+});
+const digestSchema = z.object({
+  tenantId: z.string().min(1).max(200),
+  tenantName: z.string().max(200).optional(),
+  scanId: z.string().min(1).max(200),
+  scannedAt: z.date(),
+  countsByRule: z.partialRecord(ruleIdSchema, countSchema),
+  opened: changeListSchema,
+  resolved: changeListSchema,
+  autoFixed: remediationListSchema,
+  autoFixFailed: remediationListSchema.optional(),
+  approvals: z.array(approvalSchema),
+  approvalsTotal: countSchema,
+  ruleErrors: countSchema.optional(),
+  dashboardUrl: urlSchema.optional(),
+});
+type Digest = z.infer<typeof digestSchema>;
+
+const decisionSchema = z
+  .object({
+    requestId: z.string().min(1).max(200),
+    ruleId: ruleIdSchema,
+    objectUpn: textSchema,
+    change: textSchema,
+    decision: z.enum(['approve', 'reject']),
+    approverName: z.string().min(1).max(1000),
+    decidedAt: z.date(),
+    reason: textSchema.optional(),
+    dashboardUrl: urlSchema.optional(),
+  })
+  .refine((input) => input.decision === 'approve' || (input.reason ?? '').trim() !== '', {
+    message: 'a rejection needs a reason',
+    path: ['reason'],
+  });
+
+/**
+ * The nightly digest. Lists are cut to DIGEST_LIMITS first; then, if the message would still be
+ * over budget (long UPNs, long links), approval requests and examples are dropped one size step
+ * at a time, each time re-measuring the serialised webhook payload, until it fits. Approval
+ * requests are dropped last: they are the part someone has to act on.
+ */
+export function buildDigestCard(input: DigestInput): AdaptiveCard {
+  const digest = parseDigest(input);
+  const wanted = Math.min(digest.approvals.length, DIGEST_LIMITS.approvals);
+
+  for (const examples of [DIGEST_LIMITS.examples, 3, 1]) {
+    const card = digestCard(digest, { approvals: wanted, examples });
+    if (fits(card)) return card;
+  }
+  for (const examples of [1, 0]) {
+    const approvals = mostApprovalsThatFit(digest, wanted, examples);
+    if (approvals !== undefined) return digestCard(digest, { approvals, examples });
+  }
+  // Every text on the card is capped, so the card without lists is a few KB; this guards edits.
+  throw new RangeError('The digest card does not fit the Teams message limit even without its lists.');
+}
+
+/** Binary search: the card grows with every approval request shown. */
+function mostApprovalsThatFit(digest: Digest, wanted: number, examples: number): number | undefined {
+  if (!fits(digestCard(digest, { approvals: 0, examples }))) return undefined;
+  let low = 0;
+  let high = wanted;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(digestCard(digest, { approvals: middle, examples }))) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+/** The short follow-up after a decision: who, when, and what happens next. */
+export function buildDecisionCard(input: DecisionCardInput): AdaptiveCard {
+  const parsed = decisionSchema.safeParse(input);
+  if (!parsed.success) throw new ValidationError('The decision card input is not valid.', 'decision card', formatZodIssues(parsed.error));
+  const decision = parsed.data;
+  const rule = RULE_METADATA[decision.ruleId];
+  const approved = decision.decision === 'approve';
+  const who = plain(clip(decision.approverName, MAX_TEXT.name));
+  const when = formatUtc(decision.decidedAt);
+  const headline = approved
+    ? `Approved by ${who} at ${when}: the change is queued`
+    : `Rejected by ${who} at ${when}: nothing will change`;
+  const body: CardElement[] = [
+    text(headline, { weight: 'Bolder', color: approved ? 'Good' : 'Attention' }),
+    {
+      type: 'FactSet',
+      facts: [
+        { title: 'Object', value: plain(clip(decision.objectUpn, MAX_TEXT.upn)) },
+        { title: 'Rule', value: `${plain(rule.title)} (${rule.severity})` },
+        { title: 'Request', value: plain(clip(decision.requestId, MAX_TEXT.id)) },
+      ],
+    },
+    text(approved ? 'Queued:' : 'Would have run:', { isSubtle: true, spacing: 'Small' }),
+    code(decision.change),
+  ];
+  if (!approved && decision.reason !== undefined) {
+    body.push(text(`Reason: ${plain(clip(decision.reason, MAX_TEXT.reason))}`, { spacing: 'Small' }));
+  }
+  const card = cardOf(body, headline, decision.dashboardUrl);
+  if (!fits(card)) throw new RangeError('The decision card does not fit the Teams message limit.');
+  return card;
+}
+
+function parseDigest(input: DigestInput): Digest {
+  // Only what can appear on the card is validated and copied, so 100,000 findings cost a slice,
+  // not a deep copy.
+  const approvals = [...input.approvals]
+    .map((approval, index) => ({ approval, index }))
+    .sort((a, b) => severityRank(a.approval.ruleId) - severityRank(b.approval.ruleId) || a.index - b.index)
+    .slice(0, DIGEST_LIMITS.approvals)
+    .map(({ approval }) => approval);
+  const parsed = digestSchema.safeParse({
+    ...input,
+    opened: changeList(input.opened),
+    resolved: changeList(input.resolved),
+    autoFixed: remediationList(input.autoFixed),
+    autoFixFailed: input.autoFixFailed ? remediationList(input.autoFixFailed) : undefined,
+    approvals,
+    approvalsTotal: Math.max(input.approvalsTotal ?? 0, input.approvals.length),
+  });
+  if (!parsed.success) throw new ValidationError('The digest card input is not valid.', 'digest card', formatZodIssues(parsed.error));
+  return parsed.data;
+}
+
+function changeList(value: readonly DigestChange[] | DigestChangeList): DigestChangeList {
+  if (isChangeArray(value)) {
+    const byRule: Partial<Record<RuleId, number>> = {};
+    for (const change of value) byRule[change.ruleId] = (byRule[change.ruleId] ?? 0) + 1;
+    return { count: value.length, byRule, examples: value.slice(0, DIGEST_LIMITS.examples).map(pickChange) };
+  }
+  return {
+    count: Math.max(value.count, value.examples.length),
+    ...(value.byRule ? { byRule: value.byRule } : {}),
+    examples: value.examples.slice(0, DIGEST_LIMITS.examples).map(pickChange),
+  };
+}
+
+function isChangeArray(value: readonly DigestChange[] | DigestChangeList): value is readonly DigestChange[] {
+  return Array.isArray(value);
+}
+
+/** A Finding carries more than the card needs; copy only the three fields the card shows. */
+function pickChange(change: DigestChange): DigestChange {
+  return {
+    ruleId: change.ruleId,
+    userPrincipalName: change.userPrincipalName,
+    ...(change.logonType !== undefined ? { logonType: change.logonType } : {}),
+  };
+}
+
+function remediationList(value: { count: number; examples: readonly DigestRemediation[] }): {
+  count: number;
+  examples: DigestRemediation[];
+} {
+  return { count: Math.max(value.count, value.examples.length), examples: value.examples.slice(0, DIGEST_LIMITS.examples) };
+}
+
+function digestCard(digest: Digest, show: { approvals: number; examples: number }): AdaptiveCard {
+  const openTotal = Object.values(digest.countsByRule).reduce<number>((sum, count) => sum + (count ?? 0), 0);
+  const tenant = plain(clip(digest.tenantName ?? digest.tenantId, MAX_TEXT.name));
+  const body: CardElement[] = [
+    text('Mailbox audit drift: nightly digest', { size: 'Medium', weight: 'Bolder' }),
+    text(`${tenant} · scanned ${formatUtc(digest.scannedAt)} · scan ${plain(clip(digest.scanId, MAX_TEXT.id))}`, {
+      isSubtle: true,
+      spacing: 'None',
+    }),
+    {
+      type: 'FactSet',
+      facts: [
+        { title: 'Open findings', value: count(openTotal) },
+        { title: 'New since last scan', value: count(digest.opened.count) },
+        { title: 'Resolved since last scan', value: count(digest.resolved.count) },
+        { title: 'Fixed automatically', value: count(digest.autoFixed.count) },
+        ...(digest.autoFixFailed && digest.autoFixFailed.count > 0
+          ? [{ title: 'Automatic fixes that failed', value: count(digest.autoFixFailed.count) }]
+          : []),
+        { title: 'Waiting for approval', value: count(digest.approvalsTotal) },
+        ...(digest.ruleErrors ? [{ title: 'Rule errors', value: count(digest.ruleErrors) }] : []),
+      ],
+    },
+    ...openByRule(digest.countsByRule),
+    ...changeSection('New since last scan', digest.opened, show.examples, digest.dashboardUrl),
+    ...changeSection('Resolved since last scan', digest.resolved, show.examples, digest.dashboardUrl),
+    ...remediationSection('Fixed automatically', digest.autoFixed, show.examples, digest.dashboardUrl),
+    ...(digest.autoFixFailed
+      ? remediationSection('Automatic fixes that failed', digest.autoFixFailed, show.examples, digest.dashboardUrl)
+      : []),
+    ...approvalSection(digest, show.approvals),
+  ];
+  const fallback = `Audit Warden: ${count(openTotal)} open findings, ${count(digest.opened.count)} new, ${count(
+    digest.approvalsTotal,
+  )} waiting for approval`;
+  return cardOf(body, fallback, digest.dashboardUrl);
+}
+
+function openByRule(countsByRule: Partial<Record<RuleId, number>>): CardElement[] {
+  const rules = RULE_IDS.filter((id) => (countsByRule[id] ?? 0) > 0).sort(
+    (a, b) => severityRank(a) - severityRank(b) || RULE_IDS.indexOf(a) - RULE_IDS.indexOf(b),
+  );
+  if (rules.length === 0) {
+    return [text('No open drift: every checked setting matches the policy.', { color: 'Good', separator: true })];
+  }
+  return [
+    heading('Open findings by rule'),
+    {
+      type: 'FactSet',
+      spacing: 'Small',
+      facts: rules.map((id) => ({
+        title: count(countsByRule[id] ?? 0),
+        value: `${plain(RULE_METADATA[id].title)} (${RULE_METADATA[id].severity})`,
+      })),
+    },
+  ];
+}
+
+function changeSection(title: string, list: DigestChangeList, examples: number, moreUrl: string | undefined): CardElement[] {
+  if (list.count === 0) return [];
+  const elements: CardElement[] = [heading(`${title} (${count(list.count)})`)];
+  const byRule = RULE_IDS.filter((id) => (list.byRule?.[id] ?? 0) > 0);
+  if (byRule.length > 1) {
+    elements.push(text(byRule.map((id) => `${id} ${count(list.byRule?.[id] ?? 0)}`).join(' · '), { isSubtle: true, size: 'Small', spacing: 'None' }));
+  }
+  const shown = list.examples.slice(0, examples);
+  for (const change of shown) {
+    const logon = change.logonType ? ` (${plain(clip(change.logonType, 20))})` : '';
+    elements.push(
+      text(`${plain(clip(change.userPrincipalName, MAX_TEXT.upn))}: ${plain(RULE_METADATA[change.ruleId].title)}${logon}`, {
+        spacing: 'Small',
+      }),
+    );
+  }
+  elements.push(...more(list.count - shown.length, shown.length > 0, moreUrl));
+  return elements;
+}
+
+function remediationSection(
+  title: string,
+  list: { count: number; examples: DigestRemediation[] },
+  examples: number,
+  moreUrl: string | undefined,
+): CardElement[] {
+  if (list.count === 0) return [];
+  const elements: CardElement[] = [heading(`${title} (${count(list.count)})`)];
+  const shown = list.examples.slice(0, examples);
+  for (const fix of shown) {
+    elements.push(text(`${plain(clip(fix.objectUpn, MAX_TEXT.upn))}: ${plain(RULE_METADATA[fix.ruleId].title)}`, { spacing: 'Small' }));
+    elements.push({ ...code(fix.change), spacing: 'None' });
+  }
+  elements.push(...more(list.count - shown.length, shown.length > 0, moreUrl));
+  return elements;
+}
+
+function approvalSection(digest: Digest, shown: number): CardElement[] {
+  if (digest.approvalsTotal === 0) return [];
+  const elements: CardElement[] = [
+    heading(`Waiting for approval (${count(digest.approvalsTotal)})`),
+    text('Approve and Reject open a confirmation page; nothing changes until you confirm there.', {
+      isSubtle: true,
+      size: 'Small',
+      spacing: 'None',
+    }),
+  ];
+  for (const approval of digest.approvals.slice(0, shown)) elements.push(approvalContainer(approval));
+  const remaining = digest.approvalsTotal - Math.min(shown, digest.approvals.length);
+  elements.push(...more(remaining, shown > 0, digest.dashboardUrl, 'approval requests'));
+  if (shown === 0 && !digest.dashboardUrl) {
+    elements.push(text(`${count(remaining)} requests are listed by the approvals query.`, { isSubtle: true, spacing: 'Small' }));
+  }
+  return elements;
+}
+
+function approvalContainer(approval: Digest['approvals'][number]): Container {
+  const rule = RULE_METADATA[approval.ruleId];
+  const facts = [
+    { title: 'Object', value: plain(clip(approval.objectUpn, MAX_TEXT.upn)) },
+    { title: 'Rule', value: `${approval.ruleId} (${rule.severity})` },
+    ...(approval.expiresAt ? [{ title: 'Links expire', value: formatUtc(approval.expiresAt) }] : []),
+  ];
+  return {
+    type: 'Container',
+    style: 'emphasis',
+    spacing: 'Medium',
+    items: [
+      text(plain(rule.title), { weight: 'Bolder', color: rule.severity === 'critical' ? 'Attention' : 'Default' }),
+      { type: 'FactSet', spacing: 'Small', facts },
+      text('Will run:', { isSubtle: true, spacing: 'Small' }),
+      { ...code(approval.change), spacing: 'None' },
+      {
+        type: 'ActionSet',
+        actions: [
+          { type: 'Action.OpenUrl', title: 'Approve…', url: approval.approveUrl, style: 'positive' },
+          { type: 'Action.OpenUrl', title: 'Reject…', url: approval.rejectUrl, style: 'destructive' },
+        ],
+      },
+    ],
+  };
+}
+
+/** "…and 1,240 more", or "See all 1,240" when no example was shown, linked when there is a dashboard. */
+function more(remaining: number, afterExamples: boolean, url: string | undefined, noun = ''): CardElement[] {
+  if (remaining <= 0) return [];
+  const what = noun ? ` ${noun}` : '';
+  if (!afterExamples) {
+    return url ? [text(`[See all ${count(remaining)}${what}](${markdownUrl(url)})`, { isSubtle: true, spacing: 'Small' })] : [];
+  }
+  const label = `…and ${count(remaining)} more${what}`;
+  return [text(url ? `${label}: [see all](${markdownUrl(url)})` : label, { isSubtle: true, spacing: 'Small' })];
+}
+
+function cardOf(body: CardElement[], fallbackText: string, dashboardUrl: string | undefined): AdaptiveCard {
+  const actions: OpenUrlAction[] = dashboardUrl ? [{ type: 'Action.OpenUrl', title: 'Open dashboard', url: dashboardUrl }] : [];
+  return {
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: CARD_VERSION,
+    msteams: { width: 'Full' },
+    fallbackText,
+    body,
+    ...(actions.length > 0 ? { actions } : {}),
+  };
+}
+
+function fits(card: AdaptiveCard): boolean {
+  return payloadBytes(toWebhookPayload(card)) <= CARD_PAYLOAD_BUDGET_BYTES;
+}
+
+function text(value: string, options: Omit<TextBlock, 'type' | 'text'> = {}): TextBlock {
+  return { type: 'TextBlock', text: value, wrap: true, ...options };
+}
+
+function heading(value: string): TextBlock {
+  return text(value, { weight: 'Bolder', separator: true, spacing: 'Medium' });
+}
+
+/** A cmdlet call, in a monospace block: the exact text, so it can be compared and copied. */
+function code(value: string): TextBlock {
+  return text(plain(clip(value, MAX_TEXT.change)), { fontType: 'Monospace', size: 'Small' });
+}
+
+/**
+ * Text from the tenant (UPNs, identities, cmdlet arguments, reasons) rendered literally. Teams
+ * renders Markdown in TextBlocks and facts, so an identity such as "[Approve](https://evil)"
+ * would otherwise become a link on our card. Backslash escapes are CommonMark; `_` is left alone
+ * because it is common in UPNs and is not emphasis inside a word.
+ */
+export function plain(value: string): string {
+  return value.replace(/[\\`*[\]<>]/g, (char) => `\\${char}`);
+}
+
+/** Cuts on code points, so a clipped emoji cannot leave half a surrogate pair behind. */
+function clip(value: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const chars = Array.from(flat);
+  return chars.length <= max ? flat : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** Parentheses and spaces would end a Markdown link early. */
+function markdownUrl(url: string): string {
+  return url.replace(/[()\s]/g, (char) => encodeURIComponent(char));
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+function severityRank(ruleId: RuleId): number {
+  const severity: Severity | undefined = RULE_METADATA[ruleId]?.severity;
+  return severity === undefined ? SEVERITIES.length : SEVERITIES.indexOf(severity);
+}
+
+function formatUtc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

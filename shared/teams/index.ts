@@ -1,0 +1,4 @@
+export * from './card-types';
+export * from './cards';
+export * from './payload';
+export * from './webhook';

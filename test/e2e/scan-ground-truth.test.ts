@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { findingKey, type Finding } from '../../shared/domain/finding';
+import { DEFAULT_POLICY_MAILBOX_TYPES, groundTruth, groundTruthCounts } from '../../sim';
+import { runCli } from '../support/cli';
+import { startTenant } from '../support/sim';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+
+interface ScanDocument {
+  findings: Array<Finding & { objectType: string }>;
+  scan: { mailboxes: number; findingsByRule: Record<string, number>; apiCalls: number; stored: boolean; ruleErrors: number };
+}
+
+describe('a read-only scan of the simulated tenant finds exactly its ground truth', () => {
+  const cases = [
+    { seed: 1, mailboxes: 300 },
+    { seed: 7, mailboxes: 2_500, orgAuditDisabled: true },
+    { seed: 42, mailboxes: 4_000, auditLogAgeLimitFormat: 'iso8601' as const },
+  ];
+
+  it.each(cases)('seed $seed, $mailboxes mailboxes', async (options) => {
+    const { sim, env, credential } = await startTenant(options);
+    try {
+      const result = await runCli(['scan', '--json', '--no-store', '--quiet'], env, credential);
+      expect(result.stderr).toBe('');
+      const document = JSON.parse(result.stdout) as ScanDocument;
+      const expected = groundTruth(sim.tenant).map(findingKey).sort();
+      const actual = document.findings.map(findingKey).sort();
+      expect(actual).toEqual(expected);
+      expect(new Set(actual).size).toBe(actual.length);
+      expect(document.scan.findingsByRule).toEqual(groundTruthCounts(sim.tenant));
+      expect(document.scan.ruleErrors).toBe(0);
+      expect(document.scan.stored).toBe(false);
+      expect(result.code).toBe(2);
+      // Every rule of the pack shows up in a big enough tenant.
+      if (options.mailboxes >= 2_500) expect(Object.keys(document.scan.findingsByRule).length).toBeGreaterThanOrEqual(8);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('works when pointed at the tenant only by its base URLs, tenant id and managed-identity variables', async () => {
+    const { sim, env } = await startTenant({ seed: 3, mailboxes: 400 });
+    try {
+      // A separate process whose environment holds nothing else: no credentials, no config files.
+      const child = await run(process.execPath, [join(ROOT, 'bin', 'audit-warden.js'), 'scan', '--json', '--no-store'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+      const document = JSON.parse(child.stdout) as ScanDocument;
+      expect(document.findings.map(findingKey).sort()).toEqual(groundTruth(sim.tenant).map(findingKey).sort());
+      expect('code' in child ? child.code : 0).toBe(2);
+      const inScope = sim.tenant.mailboxes.filter((mailbox) => DEFAULT_POLICY_MAILBOX_TYPES.has(mailbox.recipientTypeDetails));
+      const licensed = inScope.filter((mailbox) => mailbox.user.licences.length > 0).length;
+      expect(child.stderr).toContain(
+        `scan: done · licensed mailboxes ${licensed} / ${licensed} · other mailboxes ${inScope.length - licensed} · API calls`,
+      );
+    } finally {
+      await sim.stop();
+    }
+  });
+});

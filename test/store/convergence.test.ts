@@ -1,0 +1,136 @@
+import type { ObservedObject } from '../../shared/services/scan-recorder';
+import type { AuditStore } from '../../shared/store/open';
+import { TableScanRecorder } from '../../shared/store/recorder';
+import { uniqueName } from '../support/storage';
+import { crashAfterWrites, day, newStore, objectIdOf, observed, runAt, scan, totalsFor } from './helpers';
+
+/**
+ * A scan killed at any write, then re-run over the same tenant, must leave exactly what an
+ * uninterrupted scan leaves: the same findings, the same events, no duplicates.
+ */
+const nightA: ObservedObject[] = [
+  observed({ index: 1, auditEnabled: false }),
+  observed({ index: 2, missing: ['Owner', 'Admin'] }),
+  observed({ index: 3 }),
+  observed({ index: 4, ageLimitDays: 90 }),
+  observed({ index: 5, missing: ['Delegate'] }),
+  observed({ index: 6 }),
+];
+const nightB: ObservedObject[] = [
+  observed({ index: 1 }), // fixed → resolved
+  observed({ index: 2, missing: ['Admin'] }, ['mailitemsaccessed-missing']), // Owner fixed, Admin excepted
+  observed({ index: 3, auditEnabled: false, missing: ['Owner'] }), // new drift
+  // 4 deleted → gone
+  observed({ index: 5, missing: ['Delegate'], ageLimitDays: 30 }), // still open + new finding + config change
+  observed({ index: 6, upn: 'renamed6@contoso.example' }), // renamed: new snapshot, no finding
+  observed({ index: 7, auditEnabled: false }), // new mailbox with drift
+];
+
+interface Picture {
+  findings: string[];
+  events: string[];
+  timeline: string[];
+  snapshots: string[];
+}
+
+async function picture(store: AuditStore, tenantId: string): Promise<Picture> {
+  const findings = await store.findings.list(tenantId, { status: 'all' }, { pageSize: 1000 });
+  const events: string[] = [];
+  const snapshots: string[] = [];
+  for (let index = 1; index <= 7; index++) {
+    const page = await store.events.forObject(tenantId, objectIdOf(index), { from: new Date(0), to: day(100) }, { pageSize: 1000 });
+    events.push(...page.items.map((event) => `${event.eventId}:${event.type}`));
+    const config = await store.mailboxes.current(tenantId, objectIdOf(index));
+    if (config) snapshots.push(`${index}:${config.configHash}`);
+  }
+  const timeline = await store.events.inMonth(tenantId, '202601', { from: new Date(0), to: day(100) }, { pageSize: 1000 });
+  return {
+    findings: findings.items
+      .map((f) => `${f.key}:${f.status}:e${f.episode}:s${f.seq}:${f.exception?.reason ?? ''}:${f.severity}:${JSON.stringify(f.actual)}`)
+      .sort(),
+    events: events.sort(),
+    timeline: timeline.items.map((event) => `${event.eventId}:${event.type}`).sort(),
+    snapshots: snapshots.sort(),
+  };
+}
+
+async function countSnapshots(store: AuditStore, tenantId: string): Promise<number> {
+  let count = 0;
+  for await (const row of store.mailboxes.snapshotKeys()) if (row.partitionKey.startsWith(tenantId.toLowerCase())) count++;
+  return count;
+}
+
+describe('crash convergence', () => {
+  const prefix = uniqueName('conv');
+  let clean: AuditStore;
+  let reference: Picture;
+  let referenceSnapshots: number;
+  let writesOfB = 0;
+
+  beforeAll(async () => {
+    const counter = crashAfterWrites(Number.MAX_SAFE_INTEGER);
+    clean = newStore(prefix);
+    const counting = newStore(prefix, { additionalPolicies: [{ policy: counter.policy, position: 'perCall' }] });
+    const tenant = 'reference';
+    await scan(clean, nightA, day(1), { tenantId: tenant });
+    await scan(counting, nightB, day(2), { tenantId: tenant });
+    writesOfB = counter.count();
+    reference = await picture(clean, tenant);
+    referenceSnapshots = await countSnapshots(clean, tenant);
+  });
+
+  it('has a reference worth comparing with', () => {
+    expect(writesOfB).toBeGreaterThan(10);
+    expect(reference.events.length).toBe(reference.timeline.length);
+    expect(reference.findings.some((line) => line.includes(':gone:'))).toBe(true);
+    expect(reference.findings.some((line) => line.includes(':excepted:'))).toBe(true);
+  });
+
+  it('converges whichever write the crash hits, without duplicate events', async () => {
+    // Every crash point of the second night: before its first write up to its last one.
+    for (let crashAt = 0; crashAt < writesOfB; crashAt++) {
+      const tenant = `crash${crashAt}`;
+      await scan(clean, nightA, day(1), { tenantId: tenant });
+
+      const crash = crashAfterWrites(crashAt);
+      // Concurrency 1 makes "the nth write" one precise point of the sequence.
+      const dying = newStore(prefix, { additionalPolicies: [{ policy: crash.policy, position: 'perCall' }] });
+      await expect(scan(dying, nightB, day(2), { tenantId: tenant, flushRows: 3 })).rejects.toThrow();
+
+      await scan(newStore(prefix), nightB, day(3), { tenantId: tenant });
+      const after = await picture(clean, tenant);
+      expect({ crashAt, ...after }).toEqual({ crashAt, ...reference });
+      expect(new Set(after.events).size).toBe(after.events.length);
+      expect(await countSnapshots(clean, tenant)).toBe(referenceSnapshots);
+    }
+  }, 60_000);
+
+  it('resolves nothing when the scan is interrupted before complete', async () => {
+    const tenant = 'interrupted';
+    await scan(clean, nightA, day(1), { tenantId: tenant });
+    const before = await picture(clean, tenant);
+
+    const recorder = new TableScanRecorder(newStore(prefix));
+    await recorder.begin(runAt(day(2), tenant));
+    for (const object of nightB.slice(0, 3)) await recorder.observe(object);
+    // ...and the process dies: no complete, no fail.
+    const after = await picture(clean, tenant);
+    expect(after.findings.filter((line) => /:(resolved|gone):/.test(line))).toEqual([]);
+    expect(after.events.filter((line) => /:(resolved|gone)$/.test(line))).toEqual([]);
+    expect(after.events.length).toBeGreaterThanOrEqual(before.events.length);
+
+    const failed = new TableScanRecorder(newStore(prefix));
+    await failed.begin(runAt(day(3), tenant));
+    for (const object of nightB) await failed.observe(object);
+    await failed.fail('Exchange Online throttled us for too long');
+    expect((await picture(clean, tenant)).findings.filter((line) => /:(resolved|gone):/.test(line))).toEqual([]);
+
+    const runs = await clean.scans.list(tenant, { pageSize: 10 });
+    expect(runs.items.map((run) => run.status)).toEqual(['failed', 'interrupted', 'completed']);
+
+    // And the next complete scan finishes the job.
+    await scan(clean, nightB, day(4), { tenantId: tenant, ...{} });
+    expect((await picture(clean, tenant)).findings).toEqual(reference.findings);
+    void totalsFor;
+  });
+});

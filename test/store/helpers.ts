@@ -1,0 +1,133 @@
+import type { LogonType, MailboxAuditSnapshot } from '../../shared/domain/audit';
+import type { Finding } from '../../shared/domain/finding';
+import type { ObservedObject, ScanChanges, ScanRun, ScanTotals } from '../../shared/services/scan-recorder';
+import { invertedTime } from '../../shared/store/keys';
+import { openStore, type AuditStore } from '../../shared/store/open';
+import { TableScanRecorder, type TableScanRecorderOptions } from '../../shared/store/recorder';
+import type { PipelinePolicy, StoreConnection } from '../../shared/store/tables';
+import { testStorageConnectionString, uniqueName } from '../support/storage';
+
+export const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
+export const OTHER_TENANT = '11111111-2222-3333-4444-555555555555';
+
+export function newStore(prefix = uniqueName('t'), extra: Partial<StoreConnection> = {}): AuditStore {
+  return openStore({ connectionString: testStorageConnectionString(), tablePrefix: prefix, ...extra });
+}
+
+export function objectIdOf(index: number): string {
+  return `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
+}
+
+export interface MailboxSpec {
+  index: number;
+  auditEnabled?: boolean;
+  /** Logon types missing MailItemsAccessed. */
+  missing?: LogonType[];
+  ageLimitDays?: number;
+  upn?: string;
+}
+
+const FULL = ['MailItemsAccessed', 'Update', 'MoveToDeletedItems', 'SoftDelete', 'HardDelete'];
+
+export function snapshotOf(spec: MailboxSpec): MailboxAuditSnapshot {
+  const objectId = objectIdOf(spec.index);
+  const upn = spec.upn ?? `user${spec.index}@contoso.example`;
+  const actions = (type: LogonType) => (spec.missing?.includes(type) ? FULL.filter((action) => action !== 'MailItemsAccessed') : FULL);
+  return {
+    objectId,
+    exchangeGuid: `ex-${objectId}`,
+    userPrincipalName: upn,
+    primarySmtpAddress: upn,
+    recipientTypeDetails: 'UserMailbox',
+    auditEnabled: spec.auditEnabled ?? true,
+    auditLogAgeLimitDays: spec.ageLimitDays ?? 180,
+    auditActions: { Owner: actions('Owner'), Delegate: actions('Delegate'), Admin: actions('Admin') },
+    defaultAuditSet: ['Owner', 'Delegate', 'Admin'],
+  };
+}
+
+/** What the rules would say about a mailbox spec (enough for storage tests). */
+export function findingsOf(spec: MailboxSpec): Finding[] {
+  const snapshot = snapshotOf(spec);
+  const base = { objectType: 'mailbox' as const, objectId: snapshot.objectId, userPrincipalName: snapshot.userPrincipalName };
+  const findings: Finding[] = [];
+  if (spec.auditEnabled === false) findings.push({ ...base, ruleId: 'mailbox-audit-disabled', severity: 'critical', expected: true, actual: false });
+  for (const logonType of spec.missing ?? []) {
+    findings.push({ ...base, ruleId: 'mailitemsaccessed-missing', logonType, severity: 'high', expected: 'MailItemsAccessed', actual: null });
+  }
+  if (spec.ageLimitDays !== undefined && spec.ageLimitDays < 180) {
+    findings.push({ ...base, ruleId: 'retention-too-short', severity: 'medium', expected: 180, actual: spec.ageLimitDays });
+  }
+  return findings;
+}
+
+export function observed(spec: MailboxSpec, exceptRules: Array<Finding['ruleId']> = []): ObservedObject {
+  const findings = findingsOf(spec);
+  return {
+    objectType: 'mailbox',
+    objectId: objectIdOf(spec.index),
+    userPrincipalName: spec.upn ?? `user${spec.index}@contoso.example`,
+    mailbox: snapshotOf(spec),
+    findings: findings.filter((finding) => !exceptRules.includes(finding.ruleId)),
+    excepted: findings
+      .filter((finding) => exceptRules.includes(finding.ruleId))
+      .map((finding) => ({ finding, exception: { object: finding.objectId, rule: finding.ruleId, reason: 'legal hold mailbox', expires: '2099-01-01' } })),
+  };
+}
+
+export function runAt(date: Date, tenantId = TENANT): ScanRun {
+  return { tenantId, scanId: invertedTime(date), startedAt: date };
+}
+
+export function totalsFor(objects: ObservedObject[], finishedAt: Date): ScanTotals {
+  const findingsByRule: ScanTotals['findingsByRule'] = {};
+  for (const object of objects) for (const finding of object.findings) findingsByRule[finding.ruleId] = (findingsByRule[finding.ruleId] ?? 0) + 1;
+  return {
+    finishedAt,
+    mailboxes: objects.filter((object) => object.objectType === 'mailbox').length,
+    bypassAssociations: objects.filter((object) => object.objectType === 'bypass-association').length,
+    findingsByRule,
+    ruleErrors: 0,
+    apiCalls: objects.length,
+    throttledCalls: 0,
+  };
+}
+
+export async function scan(
+  store: AuditStore,
+  objects: ObservedObject[],
+  at: Date,
+  options: TableScanRecorderOptions & { tenantId?: string } = {},
+): Promise<ScanChanges> {
+  const recorder = new TableScanRecorder(store, options);
+  await recorder.begin(runAt(at, options.tenantId));
+  for (const object of objects) await recorder.observe(object);
+  return recorder.complete(totalsFor(objects, new Date(at.getTime() + 60_000)));
+}
+
+export function day(n: number): Date {
+  return new Date(Date.UTC(2026, 0, 1) + n * 86_400_000);
+}
+
+/** A pipeline policy that throws (as a process dying would) on the nth write request and after. */
+export function crashAfterWrites(writes: number): { policy: PipelinePolicy; count: () => number } {
+  let seen = 0;
+  return {
+    count: () => seen,
+    policy: {
+      name: 'crash-after-writes',
+      sendRequest: async (request, next) => {
+        const isWrite = request.method !== 'GET' && !/\/Tables(\(|$|\?)/.test(request.url);
+        if (isWrite) {
+          seen++;
+          if (seen > writes) throw new CrashError(`injected crash before write ${seen}`);
+        }
+        return next(request);
+      },
+    },
+  };
+}
+
+export class CrashError extends Error {
+  override name = 'CrashError';
+}
