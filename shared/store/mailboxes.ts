@@ -187,6 +187,7 @@ export class MailboxRepository {
       }
       return undefined;
     } catch (error) {
+      if (isNotFound(error)) return undefined;
       throw this.tables.fail(error, "reading a mailbox's configuration");
     }
   }

@@ -1,6 +1,7 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import type { RuleId } from '../domain/finding';
 import type { ScanRun, ScanTotals } from '../services/scan-recorder';
+import { isNotFound } from './errors';
 import { checkKeyLength, encodeKeyPart, tenantKey } from './keys';
 import type { ScanStatus, StoredScanRun } from './model';
 import { readPage, type Page, type PageRequest } from './paging';
@@ -125,6 +126,7 @@ export class ScanRunRepository {
         }
       }
     } catch (error) {
+      if (isNotFound(error)) return found; // no table yet: no scan has run
       throw this.tables.fail(error, 'reading scan runs');
     }
     return found;

@@ -159,7 +159,7 @@ export class TeamsWebhookSender {
     this.#url = parseTeamsWebhookUrl(options.webhookUrl);
     const url = new URL(this.#url);
     this.host = url.host;
-    this.#secrets = webhookSecrets(url);
+    this.#secrets = webhookSecrets(url, options.webhookUrl.trim());
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? Date.now;
@@ -324,8 +324,9 @@ export function parseTeamsWebhookUrl(value: string | undefined, settingName = 'T
 }
 
 /** Everything of the URL that could let someone post: the whole URL, its path, and each query value. */
-function webhookSecrets(url: URL): string[] {
-  const secrets = [url.href, `${url.origin}${url.pathname}`, url.pathname, url.search.slice(1)];
+function webhookSecrets(url: URL, asConfigured: string): string[] {
+  // The configured spelling too: URL normalises it (drops :443, re-encodes), but an upstream echo would not.
+  const secrets = [asConfigured, url.href, `${url.origin}${url.pathname}`, url.pathname, url.search.slice(1)];
   for (const [, value] of url.searchParams) secrets.push(value, encodeURIComponent(value));
   // Longest first, so a secret that contains another is replaced whole.
   return [...new Set(secrets.filter((secret) => secret.length >= 8 && secret !== '/'))].sort((a, b) => b.length - a.length);
@@ -333,7 +334,7 @@ function webhookSecrets(url: URL): string[] {
 
 /** Keeps scheme, host and path of any URL in the text, drops its query and fragment. */
 export function stripQueryStrings(text: string): string {
-  return text.replace(/\b(https?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi, '$1?[query removed]').replace(/\bsig=[^\s&"'<>]+/gi, 'sig=[redacted]');
+  return text.replace(/\b(https?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi, '$1?[query removed]').replace(/\bsig=[^\s&"'<>)]+/gi, 'sig=[redacted]');
 }
 
 function tooLarge(bytes: number, status?: number): TeamsWebhookError {

@@ -4,6 +4,7 @@ import { parseSettings } from '../../shared/config/settings';
 import type { ScanEnvironment } from '../../shared/services/environment';
 import type { ObservedObject, ScanRecorder } from '../../shared/services/scan-recorder';
 import type { TenantReader } from '../../shared/services/scan';
+import { nightlyScanHandler, scanSchedule } from '../../functions/scan-timer';
 import { registrationsOf } from '../support/registrations';
 import { cleanMailbox } from '../support/tenant-fakes';
 
@@ -33,12 +34,10 @@ describe('nightly-scan timer function', () => {
   });
 
   it('refuses to register with a schedule that is not NCRONTAB, naming the setting', () => {
-    const { scanSchedule } = require('../../functions/scan-timer') as typeof import('../../functions/scan-timer');
     expect(() => scanSchedule({ SCAN_SCHEDULE: '0 2 * * *' })).toThrow(/6-field NCRONTAB/);
   });
 
   it('scans through the environment it is given, records every object, and logs the summary', async () => {
-    const { nightlyScanHandler } = require('../../functions/scan-timer') as typeof import('../../functions/scan-timer');
     const observed: ObservedObject[] = [];
     const recorder: ScanRecorder = {
       begin: async () => ({ mailItemsAccessedRefused: new Set() }),
@@ -77,7 +76,6 @@ describe('nightly-scan timer function', () => {
   });
 
   it('fails the invocation when the tenant cannot be read, after marking the scan failed', async () => {
-    const { nightlyScanHandler } = require('../../functions/scan-timer') as typeof import('../../functions/scan-timer');
     const failures: string[] = [];
     const environment: ScanEnvironment = {
       settings: parseSettings({ AZURE_TENANT_ID: TENANT }),

@@ -10,11 +10,14 @@ import { graphToken, invoke } from './helpers';
 describe('a 100,000-mailbox tenant', () => {
   let tenant: SimulatedTenant;
   let server: SimulatedTenantServer;
-  let generatedInMs = 0;
+  let generationCpuMs = 0;
   beforeAll(async () => {
-    const started = performance.now();
+    // CPU time rather than wall time: the test machines are shared, and other jobs' load should
+    // not fail this test (it is here to catch an accidental O(n²), not to benchmark).
+    const started = process.cpuUsage();
     tenant = generateTenant({ seed: 1, mailboxes: 100_000 });
-    generatedInMs = performance.now() - started;
+    const used = process.cpuUsage(started);
+    generationCpuMs = (used.user + used.system) / 1000;
     server = await startSimulatedTenant({ tenant });
   });
   afterAll(async () => {
@@ -23,8 +26,8 @@ describe('a 100,000-mailbox tenant', () => {
 
   it('is generated quickly and compactly', () => {
     expect(tenant.mailboxes).toHaveLength(100_000);
-    // The brief asks for well under 2 s (about 0.8 s measured); shared CI machines get slack.
-    expect(generatedInMs).toBeLessThan(4000);
+    // The brief asks for well under 2 s (about 0.8 s measured on a quiet machine).
+    expect(generationCpuMs).toBeLessThan(4000);
     const clean = tenant.mailboxes.filter((m) => m.drift === null);
     expect(clean.length).toBeGreaterThan(70_000);
     // Clean mailboxes share their lists instead of holding copies.
@@ -48,7 +51,7 @@ describe('a 100,000-mailbox tenant', () => {
     }
     expect(users).toBe(count);
     expect(pages).toBe(Math.ceil(count / 999));
-    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(performance.now() - started).toBeLessThan(30_000);
   });
 
   it('serves Exchange pages of 1000 mailboxes in O(page)', async () => {
@@ -67,9 +70,9 @@ describe('a 100,000-mailbox tenant', () => {
       url = page.body['@odata.nextLink'];
     } while (url);
     expect(mailboxes).toBe(tenant.mailboxes.filter((m) => m.recipientTypeDetails === 'UserMailbox' || m.recipientTypeDetails === 'SharedMailbox').length);
-    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(performance.now() - started).toBeLessThan(30_000);
     // The last pages cost about what the second one did: no work grows with the offset.
     const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-    expect(median(pageTimes.slice(-10))).toBeLessThan(median(pageTimes.slice(1, 11)) * 3 + 20);
+    expect(median(pageTimes.slice(-10))).toBeLessThan(median(pageTimes.slice(1, 11)) * 4 + 50);
   });
 });

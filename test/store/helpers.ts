@@ -2,7 +2,7 @@ import type { LogonType, MailboxAuditSnapshot } from '../../shared/domain/audit'
 import type { Finding } from '../../shared/domain/finding';
 import type { ObservedObject, ScanChanges, ScanRun, ScanTotals } from '../../shared/services/scan-recorder';
 import { invertedTime } from '../../shared/store/keys';
-import { openStore, type AuditStore } from '../../shared/store/open';
+import { openStore, type AuditStore, type StoreOptions } from '../../shared/store/open';
 import { TableScanRecorder, type TableScanRecorderOptions } from '../../shared/store/recorder';
 import type { PipelinePolicy, StoreConnection } from '../../shared/store/tables';
 import { testStorageConnectionString, uniqueName } from '../support/storage';
@@ -10,8 +10,8 @@ import { testStorageConnectionString, uniqueName } from '../support/storage';
 export const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
 export const OTHER_TENANT = '11111111-2222-3333-4444-555555555555';
 
-export function newStore(prefix = uniqueName('t'), extra: Partial<StoreConnection> = {}): AuditStore {
-  return openStore({ connectionString: testStorageConnectionString(), tablePrefix: prefix, ...extra });
+export function newStore(prefix = uniqueName('t'), extra: Partial<StoreConnection> = {}, options: StoreOptions = {}): AuditStore {
+  return openStore({ connectionString: testStorageConnectionString(), tablePrefix: prefix, ...extra }, options);
 }
 
 export function objectIdOf(index: number): string {
@@ -109,18 +109,27 @@ export function day(n: number): Date {
   return new Date(Date.UTC(2026, 0, 1) + n * 86_400_000);
 }
 
-/** A pipeline policy that throws (as a process dying would) on the nth write request and after. */
-export function crashAfterWrites(writes: number): { policy: PipelinePolicy; count: () => number } {
+/**
+ * A pipeline policy that throws (as a dying process would stop) at the nth write request and every
+ * one after; `arm` sets n and restarts the count. Table creation is not counted (a store creates
+ * its tables once per process).
+ */
+export function crashAfterWrites(writes: number): { policy: PipelinePolicy; count: () => number; arm: (writes: number) => void } {
   let seen = 0;
+  let limit = writes;
   return {
     count: () => seen,
+    arm: (next) => {
+      seen = 0;
+      limit = next;
+    },
     policy: {
       name: 'crash-after-writes',
       sendRequest: async (request, next) => {
         const isWrite = request.method !== 'GET' && !/\/Tables(\(|$|\?)/.test(request.url);
         if (isWrite) {
           seen++;
-          if (seen > writes) throw new CrashError(`injected crash before write ${seen}`);
+          if (seen > limit) throw new CrashError(`injected crash before write ${seen}`);
         }
         return next(request);
       },

@@ -22,6 +22,8 @@ export function registrationsOf(
           calls.push({ kind, name, options });
         }) as never);
       }
+      // A fresh registry per call is the point: the module registers with the spied `app` on load.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(modulePath);
     });
   } finally {

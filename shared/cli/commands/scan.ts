@@ -67,9 +67,12 @@ export function scanCommand(openRecorder?: RecorderFactory): CliCommand {
   };
 }
 
-/** Info lines would interleave with the progress line and the report; warnings and errors still show. */
+/**
+ * Info lines would interleave with the progress line and the report, and a failure is printed
+ * once, as the command's last word (see reportFailure); warnings still show as they happen.
+ */
 function quietInfo(logger: ReturnType<typeof stderrLogger>) {
-  return { ...logger, info: () => undefined };
+  return { ...logger, info: () => undefined, error: () => undefined };
 }
 
 function scanSummary(result: ScanResult, stored: boolean) {

@@ -1,0 +1,178 @@
+import { odata, type TableEntityResult } from '@azure/data-tables';
+import { ValidationError } from '../errors';
+import { silentLogger, type Logger } from '../logging';
+import type { RowWrite } from './batch-writer';
+import { isNotFound } from './errors';
+import { byObjectLocation, type EventEntity } from './events';
+import type { LogonType } from '../domain/audit';
+import { invertedTime, monthOf } from './keys';
+import { readAll } from './paging';
+import type { AuditStore } from './store';
+
+export interface PruneResult {
+  cutoff: Date;
+  events: number;
+  snapshots: number;
+  findings: number;
+  tablesDropped: string[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes history older than the retention (policy.historyRetentionDays) from every tenant in the
+ * store. Never deleted: active findings, the events of their current episode (their history must
+ * explain why they are open), and for each mailbox the snapshot that was in force at the cutoff
+ * (which is also its latest if nothing changed since) — "the configuration on date D" stays
+ * answerable for every D inside the retention.
+ *
+ * Order makes it safe to stop anywhere and run again: the by-object copy of an event is deleted
+ * before its timeline row, and the timeline is what the next run reads to find what is left.
+ */
+export async function pruneHistory(store: AuditStore, now: Date, retentionDays: number, logger: Logger = silentLogger): Promise<PruneResult> {
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    throw new ValidationError(`historyRetentionDays must be a whole number of days ≥ 1 (got ${retentionDays}).`, 'policy');
+  }
+  const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
+  const result: PruneResult = { cutoff, events: 0, snapshots: 0, findings: 0, tablesDropped: [] };
+
+  const protectedFrom = new Map<string, number>();
+  for await (const finding of store.findings.active()) {
+    protectedFrom.set(`${finding.tenantId}\u0000${finding.findingKey}`, finding.episodeStartSeq);
+  }
+  const isProtected = (event: TableEntityResult<EventEntity>) => {
+    const key = event.eventId.slice(0, event.eventId.lastIndexOf('|'));
+    const from = protectedFrom.get(`${event.tenantId}\u0000${key}`);
+    return from !== undefined && event.seq >= from;
+  };
+
+  for (const table of await timelineTables(store)) {
+    const month = table.slice(store.tables.names.timelinePrefix.length);
+    if (month > monthOf(cutoff)) continue;
+    const older = odata`RowKey ge ${invertedTime(new Date(cutoff.getTime() - 1))}`;
+    let kept = 0;
+    let batch: Array<TableEntityResult<EventEntity>> = [];
+    const flush = async () => {
+      result.events += await deleteEvents(store, table, batch);
+      batch = [];
+    };
+    for await (const event of readAll<EventEntity>(store.tables, table, older, 'reading old drift events')) {
+      if (isProtected(event)) kept++;
+      else batch.push(event);
+      if (batch.length >= 1000) await flush();
+    }
+    await flush();
+    const monthEnded = month < monthOf(cutoff);
+    if (monthEnded && kept === 0 && (await isEmpty(store, table))) {
+      try {
+        await store.tables.client(table).deleteTable();
+        store.tables.forget(table);
+        result.tablesDropped.push(table);
+      } catch (error) {
+        if (!isNotFound(error)) throw store.tables.fail(error, `dropping ${table}`);
+      }
+    }
+  }
+
+  result.snapshots = await pruneSnapshots(store, cutoff);
+
+  const staleFindings: RowWrite[] = [];
+  for await (const finding of store.findings.closed()) {
+    if (finding.closedAt && finding.closedAt < cutoff.toISOString()) {
+      // With the ETag read: a finding re-opened meanwhile is not deleted.
+      staleFindings.push({
+        table: store.tables.names.findings,
+        action: ['delete', { partitionKey: finding.partitionKey, rowKey: finding.rowKey }, { etag: finding.etag }],
+      });
+    }
+  }
+  result.findings = await deleteRows(store, staleFindings);
+
+  logger.info('History pruned', { cutoff: cutoff.toISOString(), events: result.events, snapshots: result.snapshots, findings: result.findings, tablesDropped: result.tablesDropped.length });
+  return result;
+}
+
+async function timelineTables(store: AuditStore): Promise<string[]> {
+  const prefix = store.tables.names.timelinePrefix;
+  const names: string[] = [];
+  try {
+    for await (const table of store.tables.serviceClient().listTables({ queryOptions: { filter: odata`TableName ge ${`${prefix}0`} and TableName lt ${`${prefix}:`}` } })) {
+      if (table.name && /^\d{6}$/.test(table.name.slice(prefix.length))) names.push(table.name);
+    }
+  } catch (error) {
+    throw store.tables.fail(error, 'listing timeline tables');
+  }
+  return names.sort();
+}
+
+async function isEmpty(store: AuditStore, table: string): Promise<boolean> {
+  for await (const _ of readAll(store.tables, table, '', 'checking a timeline table', ['RowKey'])) return false;
+  return true;
+}
+
+async function deleteEvents(store: AuditStore, table: string, events: Array<TableEntityResult<EventEntity>>): Promise<number> {
+  if (events.length === 0) return 0;
+  const byObject: RowWrite[] = events.map((event) => {
+    const location = byObjectLocation(store.tables, {
+      tenantId: event.tenantId,
+      objectId: event.objectId,
+      at: new Date(event.at),
+      ruleId: event.ruleId,
+      ...(event.logonType ? { logonType: event.logonType as LogonType } : {}),
+      seq: event.seq,
+    });
+    return { table: location.table, action: ['delete', { partitionKey: location.partitionKey, rowKey: location.rowKey }] };
+  });
+  await deleteRows(store, byObject);
+  return deleteRows(
+    store,
+    events.map((event) => ({ table, action: ['delete', { partitionKey: event.partitionKey, rowKey: event.rowKey }] })),
+  );
+}
+
+/** Keeps, per mailbox, every snapshot since the cutoff and the one in force at it; deletes the rest. */
+async function pruneSnapshots(store: AuditStore, cutoff: Date): Promise<number> {
+  const stale: RowWrite[] = [];
+  let deleted = 0;
+  let mailbox = '';
+  let keptOneBefore = false;
+  // Rows arrive in key order: per partition, per mailbox, newest first (inverted time).
+  for await (const row of store.mailboxes.snapshotKeys()) {
+    const id = `${row.partitionKey}|${row.objectId}`;
+    if (id !== mailbox) {
+      mailbox = id;
+      keptOneBefore = false;
+    }
+    if (row.at >= cutoff.toISOString()) continue;
+    if (!keptOneBefore) {
+      keptOneBefore = true;
+      continue;
+    }
+    stale.push({ table: store.tables.names.mailboxes, action: ['delete', { partitionKey: row.partitionKey, rowKey: row.rowKey }] });
+    if (stale.length >= 1000) deleted += await deleteRows(store, stale.splice(0));
+  }
+  return deleted + (await deleteRows(store, stale));
+}
+
+/** Deletes in transactions; rows already gone (404) or changed since read (412) are skipped one by one. */
+async function deleteRows(store: AuditStore, rows: RowWrite[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const results = await store.writer.write(rows);
+  let deleted = 0;
+  for (const [index, result] of results.entries()) {
+    if (result.ok) {
+      deleted++;
+      continue;
+    }
+    const row = rows[index]!;
+    const [, entity, options] = row.action as ['delete', { partitionKey: string; rowKey: string }, { etag?: string }?];
+    try {
+      await store.tables.client(row.table).deleteEntity(entity.partitionKey, entity.rowKey, options?.etag ? { etag: options.etag } : {});
+      deleted++;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== 404 && status !== 412) throw store.tables.fail(error, `deleting from ${row.table}`);
+    }
+  }
+  return deleted;
+}

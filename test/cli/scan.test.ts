@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../support/cli';
+import { startTenant } from '../support/sim';
+
+describe('audit-warden scan: what a user sees when something is wrong', () => {
+  it('names the missing tenant id and exits 1, without a stack trace', async () => {
+    const result = await runCli(['scan', '--no-store'], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('audit-warden: The settings are not valid.\n  - AZURE_TENANT_ID: AZURE_TENANT_ID is required (the tenant GUID)\n');
+    expect(result.stdout).toBe('');
+  });
+
+  it('names a bad base URL', async () => {
+    const result = await runCli(['scan', '--no-store'], { AZURE_TENANT_ID: '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f', EXCHANGE_BASE_URL: 'outlook' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('EXCHANGE_BASE_URL: EXCHANGE_BASE_URL must be an absolute http(s) URL');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names the bad field of a policy file', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'aw-cli-')), 'policy.json');
+    writeFileSync(path, JSON.stringify({ minimumAuditLogAgeDays: -5 }));
+    const result = await runCli(['scan', '--no-store', '--policy', path], { AZURE_TENANT_ID: '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^audit-warden: The audit policy in policy file ${path} is not valid\\.\\n  - minimumAuditLogAgeDays: `));
+  });
+
+  it('rejects an unknown flag, naming it', async () => {
+    const result = await runCli(['scan', '--no-stroe'], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Unknown option '--no-stroe'");
+  });
+
+  it('reports a malformed Exchange answer as a service failure naming the cmdlet, and exits 3', async () => {
+    const { sim, env, credential } = await startTenant({ seed: 5, mailboxes: 50 });
+    try {
+      sim.faults.enqueue({ api: 'exchange', kind: 'malformed-json', cmdlet: 'Get-Mailbox' });
+      const result = await runCli(['scan', '--no-store', '--quiet'], env, credential);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/audit-warden: .*Get-Mailbox.*(JSON|json)/);
+      expect(result.stdout).toBe('');
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('reports an Exchange record of the wrong shape naming the mailbox and the field', async () => {
+    const { sim, env, credential } = await startTenant({ seed: 5, mailboxes: 50 });
+    try {
+      // An upstream change we did not expect: a boolean that is no longer a boolean.
+      const mailbox = sim.tenant.mailboxes[3]!;
+      (mailbox as unknown as { auditEnabled: unknown }).auditEnabled = 'sometimes';
+      sim.tenant.version += 1;
+      const result = await runCli(['scan', '--no-store', '--quiet'], env, credential);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toMatch(/^audit-warden: .*Get-Mailbox/);
+      expect(result.stderr).toContain('AuditEnabled');
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('rides out throttling, the concurrency error and a 503, and counts the throttled calls', async () => {
+    const { sim, env, credential } = await startTenant({ seed: 6, mailboxes: 200 });
+    try {
+      sim.faults.enqueue({ api: 'exchange', kind: '429', retryAfterSeconds: 0, cmdlet: 'Get-Mailbox', times: 2 });
+      sim.faults.enqueue({ api: 'exchange', kind: 'concurrency', cmdlet: 'Get-MailboxAuditBypassAssociation' });
+      sim.faults.enqueue({ api: 'graph', kind: '503', retryAfterSeconds: 0, path: '/users' });
+      const result = await runCli(['scan', '--no-store', '--json', '--quiet'], env, credential);
+      expect(result.code).toBe(2);
+      const scan = (JSON.parse(result.stdout) as { scan: { throttledCalls: number; mailboxes: number } }).scan;
+      expect(scan.throttledCalls).toBe(3);
+      expect(scan.mailboxes).toBeGreaterThan(150);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
