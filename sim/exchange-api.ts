@@ -72,13 +72,16 @@ const EXCEPTIONS = {
 // ---------------------------------------------------------------------------------------------
 // Errors and responses
 
-/** A cmdlet error: HTTP status, .NET exception class and Exchange's text. */
-export class CmdletFailure {
+/** A cmdlet error: HTTP status, .NET exception class and Exchange's text; becomes an OData error body. */
+export class CmdletFailure extends Error {
+  override readonly name = 'CmdletFailure';
   constructor(
     readonly exceptionClass: string,
     readonly text: string,
     readonly status = 400,
-  ) {}
+  ) {
+    super(text);
+  }
 }
 
 /** Exchange's error ids look like "Ex6F9304"; the simulator derives a stable one per exception class. */

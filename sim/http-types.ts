@@ -1,3 +1,4 @@
+/** What the server hands the API handlers, and what they hand back. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PagedQueryStore } from './paging';
 import type { SimulatedTenant } from './tenant';

@@ -83,7 +83,7 @@ export async function startTeamsWebhookReceiver(options: TeamsWebhookReceiverOpt
   const deliveries: ReceivedCard[] = [];
   const state = { attempts: 0 };
 
-  const handle = async (request: IncomingMessage, body: Buffer): Promise<Answer> => {
+  const handle = async (request: IncomingMessage, body: Buffer, size: number): Promise<Answer> => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== path) return errorAnswer(404, 'NotFound', 'No workflow at this address.');
     if (request.method !== 'POST') return errorAnswer(405, 'MethodNotAllowed', 'The trigger accepts POST only.');
@@ -98,7 +98,7 @@ export async function startTeamsWebhookReceiver(options: TeamsWebhookReceiverOpt
     if (options.enforceRateLimits && overLimit(arrivals, Date.now())) {
       return errorAnswer(429, 'TooManyRequests', 'Rate limit is exceeded.', 1);
     }
-    if (body.length > TEAMS_MESSAGE_LIMIT_BYTES) return errorAnswer(413, 'RequestEntityTooLarge', 'Request entity too large');
+    if (size > TEAMS_MESSAGE_LIMIT_BYTES) return errorAnswer(413, 'RequestEntityTooLarge', 'Request entity too large');
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));
@@ -107,7 +107,8 @@ export async function startTeamsWebhookReceiver(options: TeamsWebhookReceiverOpt
     }
     const parsed = payloadSchema.safeParse(json);
     if (!parsed.success) {
-      return errorAnswer(400, 'InvalidRequestContent', `The message is not a Teams Adaptive Card message: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+      return errorAnswer(400, 'InvalidRequestContent', `The message is not a Teams Adaptive Card message: ${problems}`);
     }
 
     const payload = json as TeamsWebhookPayload;
@@ -129,13 +130,16 @@ export async function startTeamsWebhookReceiver(options: TeamsWebhookReceiverOpt
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      // Keep a little past the limit: enough to know it was exceeded, not a whole flood.
-      if (size <= TEAMS_MESSAGE_LIMIT_BYTES + 1) chunks.push(chunk);
+      // Count everything, keep nothing past the limit: a flood must not fill memory.
+      if (size <= TEAMS_MESSAGE_LIMIT_BYTES) chunks.push(chunk);
     });
     request.on('end', () => {
-      handle(request, Buffer.concat(chunks))
+      handle(request, Buffer.concat(chunks), size)
         .then((answer) => send(response, answer))
-        .catch((error: unknown) => send(response, errorAnswer(500, 'InternalServerError', error instanceof Error ? error.message : String(error))));
+        .catch((error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          send(response, errorAnswer(500, 'InternalServerError', message));
+        });
     });
   });
   await new Promise<void>((resolve, reject) => {

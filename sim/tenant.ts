@@ -370,7 +370,6 @@ export function generateTenant(options: GenerateTenantOptions): SimulatedTenant 
   const mailboxes: SimMailbox[] = new Array<SimMailbox>(count);
   const associations: SimBypassAssociation[] = new Array<SimBypassAssociation>(count);
   const typeCounts = { UserMailbox: 0, SharedMailbox: 0, RoomMailbox: 0, EquipmentMailbox: 0 };
-  const kinds: MailboxKind[] = new Array<MailboxKind>(count);
   const consumed = new Map<string, number>([[SKU_E5.skuId, 0], [SKU_E3.skuId, 0]]);
 
   for (let index = 0; index < count; index++) {
@@ -381,7 +380,6 @@ export function generateTenant(options: GenerateTenantOptions): SimulatedTenant 
     users[index] = user;
     mailboxes[index] = mailbox;
     associations[index] = mailbox.association;
-    kinds[index] = spec.type;
     for (const licence of user.licences) {
       if (licence.assignedByGroup === e5Group.id) e5Group.members.add(index);
       else if (licence.assignedByGroup === e3Group.id) e3Group.members.add(index);
@@ -397,7 +395,7 @@ export function generateTenant(options: GenerateTenantOptions): SimulatedTenant 
     cursors.set(type, 0);
   }
   for (let index = 0; index < count; index++) {
-    const type = kinds[index] as MailboxKind;
+    const type = (mailboxes[index] as SimMailbox).recipientTypeDetails;
     const cursor = cursors.get(type) ?? 0;
     (indicesByType.get(type) as Uint32Array)[cursor] = index;
     cursors.set(type, cursor + 1);
