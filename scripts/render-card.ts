@@ -33,6 +33,13 @@ const MAX_VERSION = { major: 1, minor: 5 };
 /** Webhook cards cannot post back: Action.Submit is unsupported and Action.Execute needs a bot. */
 const ALLOWED_ACTIONS = new Set(['Action.OpenUrl']);
 
+const PAGE_STYLE = [
+  'body{margin:0;padding:24px;background:#f5f5f5;font-family:"Segoe UI",system-ui,sans-serif}',
+  '.card-host{max-width:720px;margin:auto;box-shadow:0 1px 4px #0003;border-radius:6px;overflow:hidden}',
+  'a.ac-pushButton{text-decoration:none;color:inherit;display:flex;align-items:center;justify-content:center}',
+  '.preview-note{max-width:720px;margin:0 auto 12px;color:#616161;font-size:13px}',
+].join('');
+
 interface Realm {
   window: JSDOM['window'];
   cards: AdaptiveCards;
@@ -111,7 +118,7 @@ export function renderCardToHtml(card: unknown, options: { title?: string } = {}
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
 <style>${readLibraryCss()}</style>
-<style>body{margin:0;padding:24px;background:#f5f5f5;font-family:"Segoe UI",system-ui,sans-serif}.card-host{max-width:720px;margin:auto;box-shadow:0 1px 4px #0003;border-radius:6px;overflow:hidden}a.ac-pushButton{text-decoration:none;color:inherit;display:flex;align-items:center;justify-content:center}.preview-note{max-width:720px;margin:0 auto 12px;color:#616161;font-size:13px}</style>
+<style>${PAGE_STYLE}</style>
 </head>
 <body>
 <p class="preview-note">${escapeHtml(title)}: rendered locally by the adaptivecards library; Teams applies its own theme.</p>
@@ -152,13 +159,15 @@ function policyIssues(card: unknown): CardIssue[] {
   if (!version) {
     issues.push({ source: 'policy', event: 'MissingVersion', message: 'The card must declare a version such as "1.4".' });
   } else if (compareVersion(version, MAX_VERSION) > 0) {
-    issues.push({ source: 'policy', event: 'VersionTooNew', message: `Version ${String(card.version)} is above 1.5, which Teams webhooks do not render reliably.` });
+    const message = `Version ${String(card.version)} is above 1.5, which Teams webhooks do not render reliably.`;
+    issues.push({ source: 'policy', event: 'VersionTooNew', message });
   }
   walk(card, '$', (node, path) => {
     const type = node.type;
     if (typeof type === 'string' && type.startsWith('Action.')) {
       if (!ALLOWED_ACTIONS.has(type)) {
-        issues.push({ source: 'policy', event: 'ActionNotAllowed', message: `${path}: ${type} cannot work in a webhook-posted card; use Action.OpenUrl.` });
+        const message = `${path}: ${type} cannot work in a webhook-posted card; use Action.OpenUrl.`;
+        issues.push({ source: 'policy', event: 'ActionNotAllowed', message });
       } else if (typeof node.url !== 'string' || !/^https?:\/\//i.test(node.url)) {
         issues.push({ source: 'policy', event: 'UnsafeUrl', message: `${path}: Action.OpenUrl needs an http(s) url.` });
       }
@@ -166,7 +175,8 @@ function policyIssues(card: unknown): CardIssue[] {
   });
   const bytes = payloadBytes(toWebhookPayload(card as unknown as AdaptiveCard));
   if (bytes > TEAMS_MESSAGE_LIMIT_BYTES) {
-    issues.push({ source: 'policy', event: 'TooLarge', message: `The webhook message is ${bytes} bytes; Teams refuses more than ${TEAMS_MESSAGE_LIMIT_BYTES}.` });
+    const message = `The webhook message is ${bytes} bytes; Teams refuses more than ${TEAMS_MESSAGE_LIMIT_BYTES}.`;
+    issues.push({ source: 'policy', event: 'TooLarge', message });
   }
   return issues;
 }

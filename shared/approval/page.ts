@@ -131,6 +131,9 @@ ${reasonField}
   return page(approving ? 'Approve change' : 'Reject change', body);
 }
 
+const AFTER_APPROVAL = 'The remediation worker applies it and verifies the result; the channel gets a short follow-up.';
+const AFTER_REJECTION = 'Nothing will change in the tenant; the decision is recorded in the drift history.';
+
 const STATUS: Readonly<Record<ApprovalResultPage['kind'], number>> = {
   decided: 200,
   'already-decided': 409,
@@ -155,7 +158,7 @@ export function renderResultPage(result: ApprovalResultPage): RenderedPage {
 <p>${approved ? 'Approved' : 'Rejected'} by ${result.approverName} at ${formatUtc(result.decidedAt)}.</p>
 ${changeDetails(result.request)}
 ${result.reason ? html`<p><strong>Reason:</strong> ${result.reason}</p>` : ''}
-<p class="note">${approved ? 'The remediation worker applies it and verifies the result; the channel gets a short follow-up.' : 'Nothing will change in the tenant; the decision is recorded in the drift history.'}</p>`;
+<p class="note">${approved ? AFTER_APPROVAL : AFTER_REJECTION}</p>`;
       break;
     }
     case 'already-decided':
@@ -168,12 +171,14 @@ ${result.reason ? html`<p><strong>Reason:</strong> ${result.reason}</p>` : ''}
     case 'expired':
       title = 'Link expired';
       body = html`<h1>This link has expired</h1>
-<p>${result.expiredAt ? html`It stopped working at ${formatUtc(result.expiredAt)}. ` : ''}If the drift is still there, the next nightly digest offers a new link.</p>${nothing}`;
+<p>${result.expiredAt ? html`It stopped working at ${formatUtc(result.expiredAt)}. ` : ''}
+If the drift is still there, the next nightly digest offers a new link.</p>${nothing}`;
       break;
     case 'forbidden':
       title = 'Not an approver';
       body = html`<h1>You are not on the approver list</h1>
-<p>${result.principalName ? html`${result.principalName} is` : 'You are'} not named in APPROVERS, directly or through a group. Ask an administrator to add you.</p>${nothing}`;
+<p>${result.principalName ? html`${result.principalName} is` : 'You are'} not named in APPROVERS, directly or through a group.
+Ask an administrator to add you.</p>${nothing}`;
       break;
     case 'invalid-link':
       if (result.reason === 'malformed') status = 400;
@@ -253,9 +258,12 @@ function normaliseReason(value: string | undefined): string | undefined {
 
 function changeDetails(request: ApprovalChangeView): SafeHtml {
   const rule = RULE_METADATA[request.ruleId];
+  const severityClass = rule.severity === 'critical' || rule.severity === 'high' ? rule.severity : 'note';
+  const objectId =
+    request.objectId && request.objectId !== request.objectUpn ? html`<br><span class="note">${request.objectId}</span>` : '';
   return html`<dl>
-<dt>Rule</dt><dd>${rule.title} <span class="${rule.severity === 'critical' || rule.severity === 'high' ? rule.severity : 'note'}">(${rule.severity})</span><br><span class="note">${request.ruleId}</span></dd>
-<dt>Object</dt><dd>${request.objectUpn}${request.objectId && request.objectId !== request.objectUpn ? html`<br><span class="note">${request.objectId}</span>` : ''}</dd>
+<dt>Rule</dt><dd>${rule.title} <span class="${severityClass}">(${rule.severity})</span><br><span class="note">${request.ruleId}</span></dd>
+<dt>Object</dt><dd>${request.objectUpn}${objectId}</dd>
 ${request.logonType ? html`<dt>Logon type</dt><dd>${request.logonType}</dd>` : ''}
 ${request.actual !== undefined ? html`<dt>Now</dt><dd>${request.actual}</dd>` : ''}
 ${request.expected !== undefined ? html`<dt>Expected</dt><dd>${request.expected}</dd>` : ''}

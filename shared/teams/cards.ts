@@ -158,10 +158,11 @@ const decisionSchema = z
   });
 
 /**
- * The nightly digest. Lists are cut to DIGEST_LIMITS first; then, if the message would still be
- * over budget (long UPNs, long links), approval requests and examples are dropped one size step
- * at a time, each time re-measuring the serialised webhook payload, until it fits. Approval
- * requests are dropped last: they are the part someone has to act on.
+ * The nightly digest. Lists are cut to DIGEST_LIMITS first. If the message would still be over
+ * budget (long UPNs, long links), examples shrink (5, 3, 1) before any approval request goes,
+ * because approval requests are the part someone has to act on; only then are approval requests
+ * dropped, as few as possible (binary search), first keeping one example per list, then none.
+ * Every step measures the serialised webhook payload, so the bound holds whatever the input.
  */
 export function buildDigestCard(input: DigestInput): AdaptiveCard {
   const digest = parseDigest(input);
@@ -199,13 +200,12 @@ export function buildDecisionCard(input: DecisionCardInput): AdaptiveCard {
   const decision = parsed.data;
   const rule = RULE_METADATA[decision.ruleId];
   const approved = decision.decision === 'approve';
-  const who = plain(clip(decision.approverName, MAX_TEXT.name));
+  const who = clip(decision.approverName, MAX_TEXT.name);
   const when = formatUtc(decision.decidedAt);
-  const headline = approved
-    ? `Approved by ${who} at ${when}: the change is queued`
-    : `Rejected by ${who} at ${when}: nothing will change`;
+  const headline = (name: string) =>
+    approved ? `Approved by ${name} at ${when}: the change is queued` : `Rejected by ${name} at ${when}: nothing will change`;
   const body: CardElement[] = [
-    text(headline, { weight: 'Bolder', color: approved ? 'Good' : 'Attention' }),
+    text(headline(plain(who)), { weight: 'Bolder', color: approved ? 'Good' : 'Attention' }),
     {
       type: 'FactSet',
       facts: [
@@ -220,7 +220,8 @@ export function buildDecisionCard(input: DecisionCardInput): AdaptiveCard {
   if (!approved && decision.reason !== undefined) {
     body.push(text(`Reason: ${plain(clip(decision.reason, MAX_TEXT.reason))}`, { spacing: 'Small' }));
   }
-  const card = cardOf(body, headline, decision.dashboardUrl);
+  // fallbackText is plain text (notifications), so it takes the name unescaped.
+  const card = cardOf(body, headline(who), decision.dashboardUrl);
   if (!fits(card)) throw new RangeError('The decision card does not fit the Teams message limit.');
   return card;
 }
@@ -342,7 +343,8 @@ function changeSection(title: string, list: DigestChangeList, examples: number, 
   const elements: CardElement[] = [heading(`${title} (${count(list.count)})`)];
   const byRule = RULE_IDS.filter((id) => (list.byRule?.[id] ?? 0) > 0);
   if (byRule.length > 1) {
-    elements.push(text(byRule.map((id) => `${id} ${count(list.byRule?.[id] ?? 0)}`).join(' · '), { isSubtle: true, size: 'Small', spacing: 'None' }));
+    const split = byRule.map((id) => `${id} ${count(list.byRule?.[id] ?? 0)}`).join(' · ');
+    elements.push(text(split, { isSubtle: true, size: 'Small', spacing: 'None' }));
   }
   const shown = list.examples.slice(0, examples);
   for (const change of shown) {

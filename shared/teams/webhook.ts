@@ -194,7 +194,8 @@ export class TeamsWebhookSender {
       const slotWait = this.limiter.reserve(this.maxQueueWaitMs);
       if (slotWait === undefined) {
         throw new TeamsWebhookError(
-          `Not posting to the Teams webhook: its rate limits (Teams allows 4 per second, 60 per 30 s, 100 per hour, 1,800 per day) leave no free slot within ${Math.round(this.maxQueueWaitMs / 1000)} s. Try again later.`,
+          'Not posting to the Teams webhook: its rate limits (Teams allows 4 per second, 60 per 30 s, 100 per hour, ' +
+            `1,800 per day) leave no free slot within ${Math.round(this.maxQueueWaitMs / 1000)} s. Try again later.`,
           'rate-limited',
           undefined,
           { transient: true },
@@ -315,7 +316,8 @@ export function parseTeamsWebhookUrl(value: string | undefined, settingName = 'T
   }
   if (/(^|\.)webhook\.office\.com$/i.test(url.hostname) || /\/webhookb2\//i.test(url.pathname)) {
     throw new ValidationError(
-      `${settingName} is an Office 365 connector URL; those stopped working in May 2026. Create a Workflows webhook ("When a Teams webhook request is received") and use its URL.`,
+      `${settingName} is an Office 365 connector URL; those stopped working in May 2026. ` +
+        'Create a Workflows webhook ("When a Teams webhook request is received") and use its URL.',
       'settings',
       [`${settingName}: retired Office 365 connector`],
     );

@@ -106,7 +106,11 @@ function label(page: ApprovalResultPage): string {
 describe('renderResultPage', () => {
   const pages: Array<[ApprovalResultPage, number, string]> = [
     [{ kind: 'decided', request, decision: 'approve', approverName: HOSTILE, decidedAt: NOW }, 200, 'the change is queued'],
-    [{ kind: 'decided', request, decision: 'reject', approverName: 'a@b.example', decidedAt: NOW, reason: '<img src=x onerror=alert(1)>' }, 200, 'Rejected'],
+    [
+      { kind: 'decided', request, decision: 'reject', approverName: 'a@b.example', decidedAt: NOW, reason: '<img src=x onerror=alert(1)>' },
+      200,
+      'Rejected',
+    ],
     [{ kind: 'already-decided', decision: 'approve', decidedBy: HOSTILE, decidedAt: NOW }, 409, 'already decided'],
     [{ kind: 'expired', expiredAt: NOW }, 410, 'expired'],
     [{ kind: 'forbidden', principalName: HOSTILE }, 403, 'not on the approver list'],
@@ -142,7 +146,12 @@ describe('parseApprovalForm', () => {
 
   it('reads a rejection with its reason, trimmed and without control characters', () => {
     const body = new URLSearchParams({ d: 'reject', t: 'a.b', f: 'c.d', reason: '  service account, \u0007approved by CAB 4711  ' });
-    expect(parseApprovalForm(body)).toEqual({ decision: 'reject', linkToken: 'a.b', formToken: 'c.d', reason: 'service account, approved by CAB 4711' });
+    expect(parseApprovalForm(body)).toEqual({
+      decision: 'reject',
+      linkToken: 'a.b',
+      formToken: 'c.d',
+      reason: 'service account, approved by CAB 4711',
+    });
   });
 
   it.each([

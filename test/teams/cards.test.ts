@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { renderCardToHtml, validateCard } from '../../scripts/render-card';
 import { ApprovalSigningKey } from '../../shared/approval';
+import type { Finding } from '../../shared/domain/finding';
 import { ValidationError } from '../../shared/errors';
+import type { ScanChanges } from '../../shared/services/scan-recorder';
 import {
   type AdaptiveCard,
   CARD_PAYLOAD_BUDGET_BYTES,
@@ -27,7 +29,13 @@ function smallDigest(overrides: Partial<DigestInput> = {}): DigestInput {
     resolved: [change(2, 'retention-too-short')],
     autoFixed: {
       count: 1,
-      examples: [{ ruleId: 'retention-too-short', objectUpn: 'user2@contoso.example', change: "Set-Mailbox -Identity 'user2@contoso.example' -AuditLogAgeLimit 180.00:00:00" }],
+      examples: [
+        {
+          ruleId: 'retention-too-short',
+          objectUpn: 'user2@contoso.example',
+          change: "Set-Mailbox -Identity 'user2@contoso.example' -AuditLogAgeLimit 180.00:00:00",
+        },
+      ],
     },
     approvals: approvals(2, key),
     dashboardUrl: `${PUBLIC_BASE_URL}/api/drift`,
@@ -76,7 +84,10 @@ describe('buildDigestCard', () => {
   });
 
   it('puts critical approval requests first', () => {
-    const list = approvals(6, key).map((approval, index) => ({ ...approval, ruleId: index < 5 ? ('licence-inherited-blocks-mia' as const) : ('org-audit-disabled' as const) }));
+    const list = approvals(6, key).map((approval, index) => ({
+      ...approval,
+      ruleId: index < 5 ? ('licence-inherited-blocks-mia' as const) : ('org-audit-disabled' as const),
+    }));
     const card = buildDigestCard(smallDigest({ approvals: list }));
     const text = allText(card);
     expect(text.indexOf(list[5]?.approveUrl as string)).toBeLessThan(text.indexOf(list[0]?.approveUrl as string));
@@ -101,6 +112,29 @@ describe('buildDigestCard', () => {
     expect(text).toContain('…and 99,995 more');
     expect(text).toContain('[see all](https://audit-warden.contoso.example/api/drift?');
     expect(typesIn(card).filter((type) => type === 'ActionSet')).toHaveLength(DIGEST_LIMITS.approvals);
+  });
+
+  it("takes the scan recorder's ScanChanges as they are", () => {
+    const finding: Finding = {
+      ruleId: 'mailitemsaccessed-missing',
+      objectType: 'mailbox',
+      objectId: 'b1c2d3e4-0000-1111-2222-333344445555',
+      userPrincipalName: 'megan.bowen@contoso.example',
+      logonType: 'Delegate',
+      severity: 'high',
+      expected: ['MailItemsAccessed'],
+      actual: [],
+    };
+    const changes: ScanChanges = {
+      opened: [finding],
+      resolved: [{ ruleId: 'retention-too-short', objectId: 'x', userPrincipalName: 'lee.gu@contoso.example' }],
+      gone: [],
+      stillOpen: 1,
+    };
+    const card = buildDigestCard(smallDigest({ opened: changes.opened, resolved: changes.resolved }));
+    expectPostable(card);
+    expect(allText(card)).toContain('megan.bowen@contoso.example: MailItemsAccessed is not audited for a logon type (Delegate)');
+    expect(allText(card)).not.toContain(finding.objectId);
   });
 
   it('accepts counts with examples instead of whole lists', () => {

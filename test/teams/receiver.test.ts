@@ -20,7 +20,8 @@ afterEach(async () => {
 });
 
 function capturingLogger(lines: string[]): Logger {
-  const capture = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const capture = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return { info: capture('info'), warn: capture('warn'), error: capture('error') };
 }
 
@@ -88,7 +89,13 @@ describe('the local Teams webhook receiver', () => {
     ['no attachments', JSON.stringify({ type: 'message', attachments: [] })],
     ['a MessageCard', JSON.stringify({ '@type': 'MessageCard', text: 'hi' })],
     ['the wrong content type', JSON.stringify({ type: 'message', attachments: [{ contentType: 'text/plain', content: {} }] })],
-    ['a card without a version', JSON.stringify({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', body: [] } }] })],
+    [
+      'a card without a version',
+      JSON.stringify({
+        type: 'message',
+        attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', body: [] } }],
+      }),
+    ],
   ])('answers 400 to %s', async (_name, body) => {
     receiver = await startTeamsWebhookReceiver({ checkCards: false });
     const response = await fetch(receiver.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
@@ -110,7 +117,12 @@ describe('the local Teams webhook receiver', () => {
       attachments: [
         {
           contentType: 'application/vnd.microsoft.card.adaptive',
-          content: { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: 'x' }], actions: [{ type: 'Action.Submit', title: 'ok' }] },
+          content: {
+            type: 'AdaptiveCard',
+            version: '1.4',
+            body: [{ type: 'TextBlock', text: 'x' }],
+            actions: [{ type: 'Action.Submit', title: 'ok' }],
+          },
         },
       ],
     });
@@ -185,7 +197,16 @@ describe('secrets stay out of every log line, error and card', () => {
     expect(lines.some((line) => line.includes('429'))).toBe(true);
     expect(existsSync(join(outputDir, 'card-002.html'))).toBe(true);
     const everything = [...lines, ...seen].join('\n');
-    for (const secret of [receiver.url, new URL(receiver.url).pathname, receiver.signature, revoked.href, revokedSig, keyText, Buffer.from(keyText, 'base64').toString('hex')]) {
+    const secrets = [
+      receiver.url,
+      new URL(receiver.url).pathname,
+      receiver.signature,
+      revoked.href,
+      revokedSig,
+      keyText,
+      Buffer.from(keyText, 'base64').toString('hex'),
+    ];
+    for (const secret of secrets) {
       expect(everything).not.toContain(secret);
     }
   });

@@ -44,7 +44,8 @@ function harness(answers: Answer[] | ((index: number) => Answer), options: Parti
   const calls: Harness['calls'] = [];
   const sleeps: number[] = [];
   const logs: string[] = [];
-  const capture = (level: string) => (message: string, fields?: Record<string, unknown>) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const capture = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   const logger: Logger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
   const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
     const index = calls.push({ url: String(url), init: init ?? {}, at: clock.now }) - 1;
@@ -176,8 +177,9 @@ describe('rate limiting', () => {
     for (let index = 0; index < 100; index += 1) await sender.send(card);
     const times = calls.map((call) => call.at - (calls[0]?.at ?? 0));
     expect(times.slice(0, 4)).toEqual([0, 0, 0, 0]);
-    for (let index = 0; index + 4 < times.length; index += 1) expect((times[index + 4] as number) - (times[index] as number)).toBeGreaterThanOrEqual(1_000);
-    for (let index = 0; index + 60 < times.length; index += 1) expect((times[index + 60] as number) - (times[index] as number)).toBeGreaterThanOrEqual(30_000);
+    const gap = (from: number, count: number) => (times[from + count] as number) - (times[from] as number);
+    for (let index = 0; index + 4 < times.length; index += 1) expect(gap(index, 4)).toBeGreaterThanOrEqual(1_000);
+    for (let index = 0; index + 60 < times.length; index += 1) expect(gap(index, 60)).toBeGreaterThanOrEqual(30_000);
     // …and no slower than that: the 61st post goes out exactly when the first leaves the window.
     expect(times[60]).toBe(30_000);
   });
@@ -255,7 +257,8 @@ describe('stripQueryStrings', () => {
 /** Everything a person or a log could see of a thrown value. */
 function visible(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  return [error.message, error.stack ?? '', JSON.stringify(error), inspect(error, { depth: 5, showHidden: true }), String(error.cause ?? '')].join('\n');
+  const inspected = inspect(error, { depth: 5, showHidden: true });
+  return [error.message, error.stack ?? '', JSON.stringify(error), inspected, String(error.cause ?? '')].join('\n');
 }
 
 describe('the webhook URL is a secret', () => {
@@ -269,7 +272,10 @@ describe('the webhook URL is a secret', () => {
     ['a 401 echoing the URL', [new Response(echo, { status: 401 })], {}],
     [
       'a connection error naming the URL',
-      () => new TypeError(`fetch failed for ${WEBHOOK}`, { cause: Object.assign(new Error(`connect ECONNREFUSED ${WEBHOOK}`), { code: 'ECONNREFUSED' }) }),
+      () =>
+        new TypeError(`fetch failed for ${WEBHOOK}`, {
+          cause: Object.assign(new Error(`connect ECONNREFUSED ${WEBHOOK}`), { code: 'ECONNREFUSED' }),
+        }),
       { retry: { maxRetries: 2 } },
     ],
     ['a timeout', [Object.assign(new Error(`The operation was aborted due to timeout: ${WEBHOOK}`), { name: 'TimeoutError' })], {}],
