@@ -2,8 +2,7 @@ import type { z } from 'zod';
 import { loadSettings } from '../config/settings';
 import { describeError, isServiceError, ValidationError } from '../errors';
 import { silentLogger, type Logger } from '../logging';
-import { openStoreFromSettings } from '../store/open';
-import { HistoryService } from './history';
+import { historyFromSettings, type HistoryService } from './history';
 import {
   eventsQuerySchema,
   findingsQuerySchema,
@@ -101,10 +100,7 @@ let defaultService: Promise<HistoryService> | undefined;
 
 /** The service the deployed functions use: settings from the environment, one store per process. */
 export function defaultHistoryService(): Promise<HistoryService> {
-  defaultService ??= Promise.resolve().then(() => {
-    const settings = loadSettings(process.env);
-    return new HistoryService(openStoreFromSettings(settings), settings.AZURE_TENANT_ID);
-  });
+  defaultService ??= Promise.resolve().then(() => historyFromSettings(loadSettings(process.env)));
   // A settings error should not stick for the life of the process once the operator fixes them.
   defaultService.catch(() => {
     defaultService = undefined;

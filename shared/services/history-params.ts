@@ -13,7 +13,8 @@ export class QueryParameterError extends ValidationError {
     readonly parameter: string,
     message: string,
   ) {
-    super(message, 'query parameter', [`${parameter}: ${message}`]);
+    // The message already names the parameter; no separate issue list to print twice.
+    super(message, 'query parameter');
   }
 }
 
@@ -75,28 +76,44 @@ export const findingsQuerySchema = z.strictObject({
 });
 export type FindingsQuery = z.output<typeof findingsQuerySchema>;
 
-export const historyQuerySchema = z.strictObject({
-  mailbox,
-  from: dateParameter('start').optional(),
-  to: dateParameter('end').optional(),
-  at: dateParameter('end').optional(),
-  pageSize,
-  continuationToken,
-});
+/** Checks between parameters; `{name}` in a message is replaced by the parameter's spelling. */
+function windowInOrder(value: { from?: Date; to?: Date }, ctx: z.RefinementCtx) {
+  if (value.from && value.to && value.from.getTime() > value.to.getTime()) {
+    ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after {to}' });
+  }
+}
+
+export const historyQuerySchema = z
+  .strictObject({
+    mailbox,
+    from: dateParameter('start').optional(),
+    to: dateParameter('end').optional(),
+    at: dateParameter('end').optional(),
+    pageSize,
+    continuationToken,
+  })
+  .superRefine(windowInOrder);
 export type HistoryQuery = z.output<typeof historyQuerySchema>;
 
-export const eventsQuerySchema = z.strictObject({
-  from: dateParameter('start').optional(),
-  to: dateParameter('end').optional(),
-  rule: oneOf(RULE_IDS).optional(),
-  type: oneOf(DRIFT_EVENT_TYPES).optional(),
-  pageSize,
-  continuationToken,
-});
+export const eventsQuerySchema = z
+  .strictObject({
+    from: dateParameter('start').optional(),
+    to: dateParameter('end').optional(),
+    rule: oneOf(RULE_IDS).optional(),
+    type: oneOf(DRIFT_EVENT_TYPES).optional(),
+    pageSize,
+    continuationToken,
+  })
+  .superRefine(windowInOrder);
 export type EventsQuery = z.output<typeof eventsQuerySchema>;
 
 export const scansQuerySchema = z.strictObject({ pageSize, continuationToken });
 export type ScansQuery = z.output<typeof scansQuerySchema>;
+
+/** The command line spells query parameters as flags. */
+export function flagName(parameter: string): string {
+  return `--${parameter}`;
+}
 
 /**
  * Parses raw string parameters. The first problem becomes a QueryParameterError naming the
@@ -116,6 +133,6 @@ export function parseQueryParameters<S extends z.ZodType>(
     throw new QueryParameterError(nameOf(key), `${nameOf(key)} is not a parameter of this query`);
   }
   const parameter = String(issue.path[0] ?? 'query');
-  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  const message = (issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message).replace(/\{(\w+)\}/g, (_, name: string) => nameOf(name));
   throw new QueryParameterError(nameOf(parameter), `${nameOf(parameter)} ${message}`);
 }

@@ -4,7 +4,8 @@ import type { FindingValue, ObjectType, RuleId, Severity } from '../domain/findi
 import { canonicalJson, digest } from '../store/keys';
 import type { DriftEvent, DriftEventType, FindingException, FindingStatus, ScanStatus, StoredFinding, StoredScanRun } from '../store/model';
 import { isActiveStatus } from '../store/model';
-import type { AuditStore } from '../store/open';
+import type { Settings } from '../config/settings';
+import { openStoreFromSettings, type AuditStore } from '../store/open';
 import { previousMonth, monthOf } from '../store/keys';
 import type { Page as StorePage } from '../store/paging';
 import { QueryParameterError, type EventsQuery, type FindingsQuery, type HistoryQuery, type ScansQuery } from './history-params';
@@ -341,4 +342,9 @@ export function scanView(run: StoredScanRun): ScanView {
     ...(run.throttledCalls !== undefined ? { throttledCalls: run.throttledCalls } : {}),
     ...(run.reason ? { reason: run.reason } : {}),
   };
+}
+
+/** The history of the configured tenant in the account AzureWebJobsStorage names (CLI and functions). */
+export function historyFromSettings(settings: Settings): HistoryService {
+  return new HistoryService(openStoreFromSettings(settings), settings.AZURE_TENANT_ID);
 }

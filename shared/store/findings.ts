@@ -488,21 +488,11 @@ export class FindingRepository {
     return this.finishOutbox(state, deserializeEvent(state.pendingEvent));
   }
 
+  /** The outbox's last two steps for one row: its event rows, then the cleared marker. */
   private async finishOutbox(state: FindingState, event: DriftEvent | undefined): Promise<FindingState> {
     if (!event) return state;
     await this.events.append([event]);
-    try {
-      const response = await this.table.updateEntity(
-        { partitionKey: state.partitionKey, rowKey: state.rowKey, pendingSeq: 0, pendingEvent: '' },
-        'Merge',
-        { etag: state.etag },
-      );
-      return { ...state, pendingSeq: 0, pendingEvent: '', etag: response.etag ?? state.etag };
-    } catch (error) {
-      // 412: the row changed after our write; its new writer delivers (or delivered) our event first.
-      if (isConditionFailed(error) || isNotFound(error)) return state;
-      throw this.tables.fail(error, 'clearing a delivered event marker');
-    }
+    return this.clearOne(state);
   }
 
   /**
@@ -568,6 +558,7 @@ export class FindingRepository {
     return states;
   }
 
+  /** Clears a delivered marker if the row is still as we wrote it (412: its new writer has taken over). */
   private async clearOne(state: FindingState): Promise<FindingState> {
     try {
       const response = await this.table.updateEntity(

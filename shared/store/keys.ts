@@ -55,7 +55,7 @@ export function objectKey(objectId: string): string {
  * partition: a mailbox's snapshots and its current-configuration row are written atomically, and
  * a night's writes spread over 64 partitions that batch well instead of 100,000 tiny ones.
  */
-export const BUCKETS = 64;
+export const BUCKETS = Number(process.env.AW_BUCKETS_EXPERIMENT ?? 64);
 
 export function bucketOf(value: string): string {
   // FNV-1a: stable across processes and versions (unlike a language hash), cheap for 100k ids.
@@ -65,7 +65,7 @@ export function bucketOf(value: string): string {
     hash ^= text.charCodeAt(index);
     hash = Math.imul(hash, 0x01000193);
   }
-  return ((hash >>> 0) % BUCKETS).toString(16).padStart(2, '0');
+  return ((hash >>> 0) % BUCKETS).toString(16).padStart(3, '0');
 }
 
 export function tenantKey(tenantId: string): string {
@@ -99,6 +99,14 @@ export function invertedTime(date: Date): string {
 
 export function fromInvertedTime(inverted: string): Date {
   return new Date(MAX_TIME - Number(inverted));
+}
+
+/**
+ * Days, newest first: 100,000 minus the days since 1970 (6 digits until the year 2243). Timeline
+ * partitions are days, so a range of PartitionKeys is a range of days read newest first.
+ */
+export function invertedDay(date: Date): string {
+  return String(100_000 - Math.floor(date.getTime() / 86_400_000)).padStart(6, '0');
 }
 
 /** UTC month `yyyymm`: drift events are kept in one timeline table per month. */

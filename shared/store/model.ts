@@ -11,6 +11,8 @@ export const FINDING_STATUSES = [
   'awaiting-approval',
   'remediating',
   'failed',
+  /** Remediation was refused for a reason that retrying will not change (e.g. Exchange's licence refusal). */
+  'blocked',
   'excepted',
   'resolved',
   'gone',
@@ -23,6 +25,7 @@ export const ACTIVE_STATUSES: ReadonlySet<FindingStatus> = new Set<FindingStatus
   'awaiting-approval',
   'remediating',
   'failed',
+  'blocked',
   'excepted',
 ]);
 
@@ -40,6 +43,7 @@ export const DRIFT_EVENT_TYPES = [
   'remediated',
   'verified',
   'failed',
+  'blocked',
 ] as const;
 export type DriftEventType = (typeof DRIFT_EVENT_TYPES)[number];
 

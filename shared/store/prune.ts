@@ -76,17 +76,17 @@ export async function pruneHistory(store: AuditStore, now: Date, retentionDays: 
 
   result.snapshots = await pruneSnapshots(store, cutoff);
 
-  const staleFindings: RowWrite[] = [];
   for await (const finding of store.findings.closed()) {
-    if (finding.closedAt && finding.closedAt < cutoff.toISOString()) {
-      // With the ETag read: a finding re-opened meanwhile is not deleted.
-      staleFindings.push({
-        table: store.tables.names.findings,
-        action: ['delete', { partitionKey: finding.partitionKey, rowKey: finding.rowKey }, { etag: finding.etag }],
-      });
+    if (!finding.closedAt || finding.closedAt >= cutoff.toISOString()) continue;
+    // One by one, with the ETag read (transactions cannot carry one): a finding re-opened meanwhile stays.
+    try {
+      await store.tables.client(store.tables.names.findings).deleteEntity(finding.partitionKey, finding.rowKey, { etag: finding.etag });
+      result.findings++;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== 404 && status !== 412) throw store.tables.fail(error, 'deleting a closed finding');
     }
   }
-  result.findings = await deleteRows(store, staleFindings);
 
   logger.info('History pruned', { cutoff: cutoff.toISOString(), events: result.events, snapshots: result.snapshots, findings: result.findings, tablesDropped: result.tablesDropped.length });
   return result;
@@ -154,7 +154,7 @@ async function pruneSnapshots(store: AuditStore, cutoff: Date): Promise<number> 
   return deleted + (await deleteRows(store, stale));
 }
 
-/** Deletes in transactions; rows already gone (404) or changed since read (412) are skipped one by one. */
+/** Deletes in transactions; a transaction refused because a row was already gone is redone row by row. */
 async function deleteRows(store: AuditStore, rows: RowWrite[]): Promise<number> {
   if (rows.length === 0) return 0;
   const results = await store.writer.write(rows);
@@ -165,13 +165,12 @@ async function deleteRows(store: AuditStore, rows: RowWrite[]): Promise<number> 
       continue;
     }
     const row = rows[index]!;
-    const [, entity, options] = row.action as ['delete', { partitionKey: string; rowKey: string }, { etag?: string }?];
+    const entity = row.action[1] as { partitionKey: string; rowKey: string };
     try {
-      await store.tables.client(row.table).deleteEntity(entity.partitionKey, entity.rowKey, options?.etag ? { etag: options.etag } : {});
+      await store.tables.client(row.table).deleteEntity(entity.partitionKey, entity.rowKey);
       deleted++;
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status !== 404 && status !== 412) throw store.tables.fail(error, `deleting from ${row.table}`);
+      if (!isNotFound(error)) throw store.tables.fail(error, `deleting from ${row.table}`);
     }
   }
   return deleted;

@@ -72,7 +72,7 @@ export class TableScanRecorder implements ScanRecorder {
     options: TableScanRecorderOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.flushRows = Math.max(1, options.flushRows ?? 2000);
+    this.flushRows = Math.max(1, options.flushRows ?? Number(process.env.AW_FLUSH_EXPERIMENT ?? 2000));
     this.beginTimeoutMs = options.beginTimeoutMs ?? 30_000;
   }
 

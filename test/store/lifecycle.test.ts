@@ -50,10 +50,10 @@ describe('a finding through its lifecycle', () => {
     ];
     const third = await scan(store, night3, day(3));
     expect(third.opened.map(findingKey)).toEqual([`mailbox-audit-disabled|${objectIdOf(3)}`]);
-    expect(third.resolved.map((f) => findingKey(f)).sort()).toEqual(
+    expect(third.resolved.map((f) => findingKey(f as Parameters<typeof findingKey>[0])).sort()).toEqual(
       [`mailbox-audit-disabled|${objectIdOf(1)}`, `mailitemsaccessed-missing|${objectIdOf(2)}|Owner`].sort(),
     );
-    expect(third.gone.map((f) => findingKey(f))).toEqual([`retention-too-short|${objectIdOf(4)}`]);
+    expect(third.gone.map((f) => findingKey(f as Parameters<typeof findingKey>[0]))).toEqual([`retention-too-short|${objectIdOf(4)}`]);
     expect(third.stillOpen).toBe(0);
 
     const findings = await allFindings(store);

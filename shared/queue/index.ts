@@ -1,0 +1,4 @@
+export * from './client';
+export * from './codec';
+export * from './messages';
+export * from './names';

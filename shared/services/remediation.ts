@@ -1,0 +1,393 @@
+import { createHash } from 'node:crypto';
+import type { AuditPolicy } from '../config/policy';
+import type { RemediationMode, RuleId } from '../domain/finding';
+import type { Logger } from '../logging';
+import { REMEDIATIONS_QUEUE, MESSAGE_VERSION, type QueueGateway, type RemediationMessage } from '../queue';
+import { effectiveMode, SEVERITY_ORDER, splitByBlastRadius } from '../remediation/modes';
+import { planRemediationFor, type RemediationAdvice, type RemediationPlan } from '../remediation/plan';
+import { approvalRequestIdSchema } from '../approval/links';
+import { ApprovalStateError, MAX_PLANS_PER_REQUEST, type ApprovalRepository, type ApprovalRequest } from '../store/approvals';
+import { parseFindingKey } from '../store/findings';
+import type { FindingStatus, StoredFinding } from '../store/model';
+import type { AuditStore } from '../store/open';
+import type { RemediationRepository } from '../store/remediations';
+import { RULE_METADATA } from '../rules/pack';
+
+/**
+ * Planning and deciding: turns the stored findings into queued changes and approval requests, and
+ * approval decisions into queued changes. The nightly timer (after a completed scan), the command
+ * line and, later, the Teams approval endpoint call these; the workers (remediation-worker.ts)
+ * apply what they queue.
+ */
+export interface RemediationServices {
+  tenantId: string;
+  policy: AuditPolicy;
+  /** REMEDIATION_PAUSED: plan and report, but enqueue and apply nothing. */
+  paused: boolean;
+  store: AuditStore;
+  remediations: RemediationRepository;
+  approvals: ApprovalRepository;
+  queues: QueueGateway;
+  logger: Logger;
+  clock?: () => Date;
+  /** How long an approval request stays open (default 72 h, the life of a Teams card's links). */
+  approvalTtlMs?: number;
+}
+
+export const DEFAULT_APPROVAL_TTL_MS = 72 * 60 * 60 * 1000;
+
+export interface PlanningOptions {
+  /** Who asks: `scan:<scanId>` after the nightly scan, `cli:<user>` from the command line. */
+  requestedBy: string;
+  ruleId?: RuleId;
+  /** One mailbox, by object id or UPN. */
+  mailbox?: string;
+  /** Finding statuses to plan (default ['open']; the command line adds 'failed' to retry them). */
+  statuses?: FindingStatus[];
+  /** Plan and report only: nothing is written, nothing enqueued. */
+  whatIf?: boolean;
+}
+
+export interface PlannedChange {
+  plan: RemediationPlan;
+  mode: RemediationMode;
+  /** Why it is not automatic, when the mode came out as approval. */
+  approvalReason?: string;
+}
+
+export interface PlanningReport {
+  tenantId: string;
+  paused: boolean;
+  whatIf: boolean;
+  /** Every change planned, with the mode it runs in (report-mode plans included, never applied). */
+  changes: PlannedChange[];
+  /** Findings that get no change (advice only, or the rule failed on the object). */
+  advice: RemediationAdvice[];
+  /** Changes put on the remediations queue. */
+  enqueued: number;
+  /** Approval requests created this run. */
+  approvalRequests: ApprovalRequest[];
+  /** Changes a person already rejected: not asked again for the same change. */
+  rejectedEarlier: number;
+  /** Requests that expired undecided (their findings were planned again). */
+  expiredRequests: number;
+  blastRadius: { limit: number; usedBefore: number; granted: number; overflow: number };
+}
+
+export async function planRemediation(services: RemediationServices, options: PlanningOptions): Promise<PlanningReport> {
+  const clock = services.clock ?? (() => new Date());
+  const now = clock();
+  const { tenantId, policy } = services;
+  const whatIf = options.whatIf ?? false;
+  const report: PlanningReport = {
+    tenantId,
+    paused: services.paused,
+    whatIf,
+    changes: [],
+    advice: [],
+    enqueued: 0,
+    approvalRequests: [],
+    rejectedEarlier: 0,
+    expiredRequests: 0,
+    blastRadius: { limit: policy.blastRadiusLimit, usedBefore: 0, granted: 0, overflow: 0 },
+  };
+
+  // Requests nobody decided in time give their findings back to planning.
+  if (!whatIf && !services.paused) report.expiredRequests = await expireRequests(services, now);
+
+  const auto: RemediationPlan[] = [];
+  const approval: RemediationPlan[] = [];
+  const approvedAlready: RemediationPlan[] = [];
+  for (const status of options.statuses ?? ['open']) {
+    for await (const finding of findingsWith(services, status, options)) {
+      const outcome = planRemediationFor(finding, policy);
+      if (outcome.kind === 'advice') {
+        report.advice.push(outcome.advice);
+        continue;
+      }
+      const plan = outcome.plan;
+      if (finding.metadata.rejectedKey === plan.idempotencyKey) {
+        report.rejectedEarlier += 1;
+        continue;
+      }
+      const mode = effectiveMode(policy, plan.ruleId);
+      if (finding.metadata.approvedKey === plan.idempotencyKey) approvedAlready.push(plan);
+      else if (mode === 'auto') auto.push(plan);
+      else if (mode === 'approval') approval.push(plan);
+      report.changes.push({ plan, mode, ...(mode === 'approval' ? { approvalReason: `policy mode for ${plan.ruleId}` } : {}) });
+    }
+  }
+
+  auto.sort(bySeverityThenKey);
+  const used = await services.remediations.usedAutoChanges(tenantId, now);
+  report.blastRadius.usedBefore = used;
+  let granted = Math.max(0, Math.min(auto.length, policy.blastRadiusLimit - used));
+  if (!whatIf && !services.paused && granted > 0) {
+    granted = (await services.remediations.reserveAutoChanges(tenantId, now, granted, policy.blastRadiusLimit)).granted;
+  }
+  const split = splitByBlastRadius(auto, granted);
+  report.blastRadius.granted = split.auto.length;
+  report.blastRadius.overflow = split.overflow.length;
+  const overflowKeys = new Set(split.overflow.map((plan) => plan.idempotencyKey));
+  for (const change of report.changes) {
+    if (overflowKeys.has(change.plan.idempotencyKey)) {
+      change.mode = 'approval';
+      change.approvalReason = `over the blast-radius limit of ${policy.blastRadiusLimit} automatic changes per night`;
+    }
+  }
+
+  if (whatIf) return report;
+  if (services.paused) {
+    services.logger.warn('remediation is paused (REMEDIATION_PAUSED): nothing was enqueued', {
+      tenantId,
+      wouldEnqueue: split.auto.length + approvedAlready.length,
+      wouldAskApproval: approval.length + split.overflow.length,
+    });
+    return report;
+  }
+
+  report.enqueued += await enqueuePlans(services, [...approvedAlready, ...split.auto], options.requestedBy, undefined, now);
+
+  const requests: Array<{ plans: RemediationPlan[]; reason: string }> = approval.map((plan) => ({ plans: [plan], reason: `the policy's mode for ${plan.ruleId} is approval` }));
+  for (const [ruleId, plans] of groupByRule(split.overflow)) {
+    for (let index = 0; index < plans.length; index += MAX_PLANS_PER_REQUEST) {
+      requests.push({
+        plans: plans.slice(index, index + MAX_PLANS_PER_REQUEST),
+        reason: `${ruleId}: over the blast-radius limit of ${policy.blastRadiusLimit} automatic changes per night`,
+      });
+    }
+  }
+  for (const request of requests) report.approvalRequests.push(await openRequest(services, request.plans, request.reason, options.requestedBy, now));
+  services.logger.info('remediation planned', {
+    tenantId,
+    enqueued: report.enqueued,
+    approvalRequests: report.approvalRequests.length,
+    advice: report.advice.length,
+    overflow: split.overflow.length,
+  });
+  return report;
+}
+
+export interface DecisionReport {
+  request: ApprovalRequest;
+  /** Changes queued by an approval (0 for a rejection, or while paused). */
+  enqueued: number;
+  /** Findings the decision no longer applied to (resolved meanwhile, or another episode). */
+  skipped: string[];
+  paused: boolean;
+}
+
+/**
+ * Approves a request (by its id, or by the key of the one finding it covers), once, and queues its
+ * changes. While remediation is paused the decision is recorded and the changes wait: the first
+ * planning run after the pause queues them without asking again.
+ */
+export async function approve(services: RemediationServices, target: string, approver: string, note?: string): Promise<DecisionReport> {
+  const clock = services.clock ?? (() => new Date());
+  const requestId = await resolveRequestId(services, target);
+  let request: ApprovalRequest;
+  try {
+    request = await services.approvals.decide(services.tenantId, requestId, { status: 'approved', by: approver, at: clock(), ...(note ? { reason: note } : {}) });
+  } catch (error) {
+    // An approval whose findings were not all moved on (the process stopped half-way) is finished
+    // by deciding it again; any other second decision is refused with who decided first.
+    if (!(error instanceof ApprovalStateError) || error.request?.status !== 'approved' || !(await hasUnfinishedFindings(services, error.request))) throw error;
+    request = error.request;
+  }
+  const skipped: string[] = [];
+  const approvedPlans: RemediationPlan[] = [];
+  for (const plan of request.plans) {
+    const ok = await decideFinding(services, plan, request, {
+      status: services.paused ? 'open' : 'remediating',
+      metadata: services.paused ? { approvedKey: plan.idempotencyKey } : { remediationKey: plan.idempotencyKey, remediationStage: 'queued' },
+      event: { type: 'approved', actor: approver, reason: note ?? `approved request ${request.requestId}`, details: { requestId: request.requestId, change: plan.description } },
+    });
+    if (ok) approvedPlans.push(plan);
+    else skipped.push(plan.findingKey);
+  }
+  const enqueued = services.paused ? 0 : await enqueuePlans(services, approvedPlans, `approval:${approver}`, request.requestId, clock(), false);
+  services.logger.info('approval recorded', { tenantId: services.tenantId, requestId, approver, enqueued, paused: services.paused });
+  return { request, enqueued, skipped, paused: services.paused };
+}
+
+async function hasUnfinishedFindings(services: RemediationServices, request: ApprovalRequest): Promise<boolean> {
+  for (const plan of request.plans) {
+    const finding = await services.store.findings.get(services.tenantId, plan);
+    if (finding?.status === 'awaiting-approval' && finding.metadata.approvalId === request.requestId) return true;
+  }
+  return false;
+}
+
+/** Rejects a request, once. Its findings stay open, and the same change is not asked for again. */
+export async function reject(services: RemediationServices, target: string, approver: string, reason: string): Promise<DecisionReport> {
+  const clock = services.clock ?? (() => new Date());
+  if (reason.trim() === '') throw new ApprovalStateError('A rejection needs a reason (--reason "…"): it is kept in the drift history.');
+  const requestId = await resolveRequestId(services, target);
+  const request = await services.approvals.decide(services.tenantId, requestId, { status: 'rejected', by: approver, at: clock(), reason });
+  const skipped: string[] = [];
+  for (const plan of request.plans) {
+    const ok = await decideFinding(services, plan, request, {
+      status: 'open',
+      metadata: { rejectedKey: plan.idempotencyKey },
+      event: { type: 'rejected', actor: approver, reason, details: { requestId: request.requestId, change: plan.description } },
+    });
+    if (!ok) skipped.push(plan.findingKey);
+  }
+  return { request, enqueued: 0, skipped, paused: services.paused };
+}
+
+/** Puts plans on the remediations queue: ledger row, message, then the finding's status. */
+export async function enqueuePlans(
+  services: Pick<RemediationServices, 'tenantId' | 'store' | 'remediations' | 'queues' | 'paused'>,
+  plans: RemediationPlan[],
+  requestedBy: string,
+  approvalId: string | undefined,
+  now: Date,
+  markFindings = true,
+): Promise<number> {
+  if (services.paused) return 0;
+  let enqueued = 0;
+  await runLimited(plans, 16, async (plan) => {
+    // Ledger first: a message already in hand is not sent again; one queued but perhaps never sent
+    // (a crash between) is sent again — the worker makes a duplicate harmless.
+    if (!(await services.remediations.markQueued(services.tenantId, plan, { requestedBy, ...(approvalId ? { approvalId } : {}), at: now }))) return;
+    const message: RemediationMessage = {
+      version: MESSAGE_VERSION,
+      type: 'remediation',
+      tenantId: services.tenantId,
+      plan,
+      requestedBy,
+      ...(approvalId ? { approvalId } : {}),
+      enqueuedAt: now.toISOString(),
+    };
+    await services.queues.send(REMEDIATIONS_QUEUE, message);
+    enqueued += 1;
+    if (markFindings) {
+      await services.store.findings.update(services.tenantId, plan, (current) =>
+        current.episode === plan.episode && (current.status === 'open' || current.status === 'failed' || current.status === 'blocked')
+          ? { status: 'remediating', metadata: { ...current.metadata, remediationKey: plan.idempotencyKey, remediationStage: 'queued', approvedKey: null } }
+          : undefined,
+      );
+    }
+  });
+  return enqueued;
+}
+
+async function openRequest(services: RemediationServices, plans: RemediationPlan[], reason: string, createdBy: string, now: Date): Promise<ApprovalRequest> {
+  const day = now.toISOString().slice(0, 10);
+  const digest = createHash('sha256')
+    .update([services.tenantId, day, ...plans.map((plan) => plan.idempotencyKey).sort()].join('\n'))
+    .digest('hex')
+    .slice(0, 24);
+  const request = await services.approvals.create({
+    tenantId: services.tenantId,
+    requestId: `apr-${digest}`,
+    reason,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + (services.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS)),
+    createdBy,
+    plans,
+  });
+  await runLimited(plans, 16, async (plan) => {
+    await services.store.findings.update(services.tenantId, plan, (current) =>
+      current.episode === plan.episode && (current.status === 'open' || current.status === 'failed')
+        ? { status: 'awaiting-approval', metadata: { ...current.metadata, approvalId: request.requestId, remediationKey: plan.idempotencyKey } }
+        : undefined,
+    );
+  });
+  return request;
+}
+
+async function expireRequests(services: RemediationServices, now: Date): Promise<number> {
+  let expired = 0;
+  for (const request of await services.approvals.list(services.tenantId, 'pending')) {
+    if (request.expiresAt.getTime() > now.getTime()) continue;
+    const after = await services.approvals.expire(request, now);
+    if (after.status !== 'expired') continue;
+    expired += 1;
+    for (const plan of request.plans) {
+      await services.store.findings.update(services.tenantId, plan, (current) =>
+        current.status === 'awaiting-approval' && current.metadata.approvalId === request.requestId
+          ? { status: 'open', metadata: { ...current.metadata, approvalId: null } }
+          : undefined,
+      );
+    }
+  }
+  return expired;
+}
+
+/** Applies a decision to one finding, if it is still the one the request was made for. */
+async function decideFinding(
+  services: RemediationServices,
+  plan: RemediationPlan,
+  request: ApprovalRequest,
+  change: { status: FindingStatus; metadata: Record<string, string | null>; event: { type: 'approved' | 'rejected'; actor: string; reason: string; details: Record<string, unknown> } },
+): Promise<boolean> {
+  let applies = false;
+  await services.store.findings.update(services.tenantId, plan, (current) => {
+    applies = current.episode === plan.episode && current.status === 'awaiting-approval' && current.metadata.approvalId === request.requestId;
+    if (!applies) return undefined;
+    return { status: change.status, metadata: { ...current.metadata, ...change.metadata, approvalId: null }, event: change.event };
+  });
+  return applies;
+}
+
+/** A request id as given, or the request of the one finding a finding key names. */
+async function resolveRequestId(services: RemediationServices, target: string): Promise<string> {
+  const value = target.trim();
+  if (!value.includes('|')) {
+    if (!approvalRequestIdSchema.safeParse(value).success) throw new ApprovalStateError(`"${value}" is neither an approval request id nor a finding key (rule|object[|logonType]).`);
+    return value;
+  }
+  const ref = parseFindingKey(value);
+  const finding = await services.store.findings.get(services.tenantId, ref);
+  if (!finding) throw new ApprovalStateError(`There is no finding ${value}.`);
+  const requestId = finding.metadata.approvalId;
+  if (finding.status !== 'awaiting-approval' || typeof requestId !== 'string') {
+    throw new ApprovalStateError(`Finding ${value} is ${finding.status}, not awaiting approval; there is nothing to decide.`);
+  }
+  const request = await services.approvals.get(services.tenantId, requestId);
+  if (request && request.plans.length > 1) {
+    throw new ApprovalStateError(
+      `Finding ${value} is one of ${request.plans.length} changes in approval request ${requestId}; decide the request as a whole by its id.`,
+      request,
+    );
+  }
+  return requestId;
+}
+
+async function* findingsWith(services: RemediationServices, status: FindingStatus, options: PlanningOptions): AsyncGenerator<StoredFinding> {
+  let next: string | undefined;
+  do {
+    const page = await services.store.findings.list(
+      services.tenantId,
+      { status, ...(options.ruleId ? { ruleId: options.ruleId } : {}), ...(options.mailbox ? { mailbox: options.mailbox } : {}) },
+      { pageSize: 1000, ...(next ? { next } : {}) },
+    );
+    yield* page.items;
+    next = page.next;
+  } while (next);
+}
+
+function bySeverityThenKey(a: RemediationPlan, b: RemediationPlan): number {
+  const severity = (plan: RemediationPlan) => SEVERITY_ORDER[ruleSeverity(plan.ruleId)];
+  return severity(a) - severity(b) || (a.findingKey < b.findingKey ? -1 : a.findingKey > b.findingKey ? 1 : 0);
+}
+
+function groupByRule(plans: RemediationPlan[]): Map<RuleId, RemediationPlan[]> {
+  const groups = new Map<RuleId, RemediationPlan[]>();
+  for (const plan of plans) groups.set(plan.ruleId, [...(groups.get(plan.ruleId) ?? []), plan]);
+  return groups;
+}
+
+async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+function ruleSeverity(ruleId: RuleId) {
+  return RULE_METADATA[ruleId].severity;
+}
