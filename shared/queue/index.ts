@@ -2,3 +2,4 @@ export * from './client';
 export * from './codec';
 export * from './messages';
 export * from './names';
+export * from './delivery';

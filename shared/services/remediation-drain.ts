@@ -76,10 +76,14 @@ export async function drainQueues(worker: RemediationWorker, queues: QueueGatewa
 
   await Promise.all(QUEUES.map((queue) => queues.ensure(queue)));
 
+  let turn = 0;
   const refill = (): Promise<boolean> => {
     refilling ??= (async () => {
       try {
-        for (const queue of QUEUES) {
+        // Start from the next queue each time, so verifications interleave with remediations
+        // instead of waiting for the remediations queue to empty.
+        turn = (turn + 1) % QUEUES.length;
+        for (const queue of [...QUEUES.slice(turn), ...QUEUES.slice(0, turn)]) {
           const received = await queues.receive(queue, 32, visibility);
           for (const message of received) buffer.push({ queue, message });
           if (received.length > 0) return true;

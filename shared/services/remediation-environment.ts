@@ -1,10 +1,10 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import type { AuditPolicy } from '../config/policy';
-import { exchangeScope, graphScope, type Settings } from '../config/settings';
+import { loadPolicy, type AuditPolicy } from '../config/policy';
+import { exchangeScope, graphScope, loadSettings, type Settings } from '../config/settings';
 import { ExchangeClient } from '../exchange';
 import { createGraphClient } from '../graph';
 import type { ApiEvent, RetryPolicy } from '../http';
-import type { Logger } from '../logging';
+import { silentLogger, type Logger } from '../logging';
 import { StorageQueueGateway, type QueueGateway } from '../queue';
 import { createRemediationTenant, type RemediationTenant } from '../remediation/tenant';
 import { ApprovalRepository } from '../store/approvals';
@@ -70,7 +70,7 @@ export function openRemediationEnvironment(settings: Settings, policy: AuditPoli
   const graph = createGraphClient({ baseUrl: settings.GRAPH_BASE_URL, credential, scope: graphScope(settings), onApiEvent: listener });
   const store = options.store ?? openStoreFromSettings(settings, {}, { logger: options.logger });
   const queues = options.queues ?? new StorageQueueGateway({ connectionString: settings.AzureWebJobsStorage, credential });
-  const remediations = new RemediationRepository(store.tables);
+  const remediations = new RemediationRepository(store.tables, store.writer);
   const approvals = new ApprovalRepository(store.tables);
   const tenant = createRemediationTenant(exchange, graph);
   const tenantId = settings.AZURE_TENANT_ID;
@@ -100,4 +100,22 @@ export function openRemediationEnvironment(settings: Settings, policy: AuditPoli
     ...(options.afterApply ? { afterApply: options.afterApply } : {}),
   });
   return { settings, policy, services, worker, queues, store, remediations, approvals, tenant, exchange, usage };
+}
+
+let production: Promise<RemediationEnvironment> | undefined;
+
+/**
+ * The Functions app's environment, built once per process from the app settings: every invocation
+ * shares one Exchange client, so its concurrency limit holds across all messages the instance
+ * handles at once. Invocations log through `worker.withLogger(loggerFrom(context))`.
+ */
+export function productionRemediationEnvironment(): Promise<RemediationEnvironment> {
+  production ??= (async () => {
+    const settings = loadSettings(process.env);
+    const policy = await loadPolicy(settings.AUDIT_POLICY_PATH);
+    return openRemediationEnvironment(settings, policy, { logger: silentLogger });
+  })();
+  // A failed start (bad settings) is not cached: the next invocation reports it afresh.
+  production.catch(() => (production = undefined));
+  return production;
 }

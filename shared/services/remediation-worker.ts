@@ -1,5 +1,5 @@
 import type { AuditPolicy } from '../config/policy';
-import { describeError } from '../errors';
+import { AuditWardenError, describeError } from '../errors';
 import type { Logger } from '../logging';
 import {
   MAX_DEQUEUE_COUNT,
@@ -8,6 +8,7 @@ import {
   VERIFICATIONS_QUEUE,
   parseQueueMessage,
   trustedPlan,
+  type QueueDelivery,
   type QueueGateway,
   type RemediationMessage,
   type VerificationMessage,
@@ -20,15 +21,12 @@ import { RULES_BY_ID, evaluateMailbox, type MailboxRule } from '../rules';
 import type { AuditStore } from '../store/open';
 import { planObservation } from '../store/findings';
 import { isActiveStatus, type DriftEventType, type FindingStatus } from '../store/model';
-import type { RemediationRepository } from '../store/remediations';
+import type { RemediationRecord, RemediationRepository } from '../store/remediations';
 import { resolveAdvancedAuditing } from '../graph';
+import { changeFinding } from './finding-changes';
 
 /** How the queue delivered a message: the Functions trigger metadata, or the in-process drain. */
-export interface WorkerDelivery {
-  messageId: string;
-  /** 1 on the first delivery. */
-  dequeueCount: number;
-}
+export type WorkerDelivery = QueueDelivery;
 
 export type WorkerResult =
   | 'applied'
@@ -50,7 +48,7 @@ export type WorkerResult =
 export type WorkerOutcome = { kind: 'done'; result: WorkerResult; detail?: string } | { kind: 'retry'; delayMs: number; reason: string };
 
 export interface RemediationWorkerOptions {
-  /** How long a claim keeps other messages for the same change away (a live apply). */
+  /** How long a claim keeps other messages for the same change away (a live apply; its own redelivery may take it back at once). */
   leaseMs?: number;
   /** Delay before the first verification: Exchange may take a moment to show a change. */
   verifyDelaySeconds?: number;
@@ -134,8 +132,11 @@ export class RemediationWorker {
       return { kind: 'done', result: 'duplicate', detail: 'already applied; verification enqueued' };
     }
     if (claim.outcome === 'busy') {
-      const wait = Math.max(1000, (claim.record.leaseUntil?.getTime() ?? 0) - this.clock().getTime());
-      return { kind: 'retry', delayMs: Math.min(wait, this.options.leaseMs), reason: 'another delivery is applying the same change' };
+      // Another message holds a live lease on this change. Its message stays in the queue until it
+      // is done, and is delivered again (or poisoned and recorded) if it dies, so this duplicate can
+      // go: retrying it would only count towards its own poisoning.
+      this.deps.logger.info('duplicate remediation message: another delivery is applying the change', log);
+      return { kind: 'done', result: 'duplicate', detail: 'another delivery holds the change' };
     }
 
     const finding = await this.deps.store.findings.get(tenantId, plan);
@@ -211,7 +212,7 @@ export class RemediationWorker {
         reason: `re-read after the change: ${RULES_BY_ID[plan.ruleId].id} passes`,
         details: { idempotencyKey: plan.idempotencyKey, change: plan.description, attempt: message.attempt, requestedBy: message.requestedBy },
       });
-      await this.deps.remediations.finish(tenantId, plan, 'verified', { at });
+      if (!(await this.finishVerification(tenantId, plan, record, 'verified', { at }))) return { kind: 'done', result: 'duplicate', detail: 'verified by another delivery' };
       if (plan.ruleId === 'licence-inherited-blocks-mia') await this.afterLicenceFixed(tenantId, plan, at);
       return { kind: 'done', result: 'verified' };
     }
@@ -226,7 +227,7 @@ export class RemediationWorker {
       reason,
       details: { idempotencyKey: plan.idempotencyKey, change: plan.description, expected: state.finding.expected, actual: state.finding.actual },
     });
-    await this.deps.remediations.finish(tenantId, plan, 'failed', { at, reason });
+    if (!(await this.finishVerification(tenantId, plan, record, 'failed', { at, reason }))) return { kind: 'done', result: 'duplicate', detail: 'finished by another delivery' };
     this.deps.logger.warn('remediation did not verify', { tenantId, findingKey: plan.findingKey, reason });
     return { kind: 'done', result: 'failed', detail: reason };
   }
@@ -276,6 +277,11 @@ export class RemediationWorker {
     return { kind: 'done', result: 'recorded-poison' };
   }
 
+  /** The same worker logging to another logger (a Functions invocation's), sharing everything else. */
+  withLogger(logger: Logger): RemediationWorker {
+    return new RemediationWorker({ ...this.deps, logger });
+  }
+
   /** A message that cannot even be decoded (not base64): recorded, never retried. */
   async recordUnreadable(queue: string, text: string, delivery: WorkerDelivery, error: QueueMessageError): Promise<WorkerOutcome> {
     await this.deps.remediations.recordDeadLetter({
@@ -308,6 +314,19 @@ export class RemediationWorker {
     }
     await this.recordUnreadable(queue, textOf(body), delivery, problem);
     return undefined;
+  }
+
+  /** The verification's outcome in the ledger; false when another delivery recorded one first. */
+  private async finishVerification(
+    tenantId: string,
+    plan: RemediationPlan,
+    record: RemediationRecord | undefined,
+    status: 'verified' | 'failed',
+    detail: { at: Date; reason?: string },
+  ): Promise<boolean> {
+    if (record) return this.deps.remediations.finishFrom(record, status, detail);
+    await this.deps.remediations.finish(tenantId, plan, status, detail);
+    return true;
   }
 
   private target(plan: RemediationPlan): Promise<TargetState> {
@@ -379,10 +398,15 @@ export class RemediationWorker {
     await this.deps.store.mailboxes.clearMailItemsAccessedRefusal(tenantId, plan.objectId);
     const blocked = await this.deps.store.findings.list(tenantId, { mailbox: plan.objectId, status: 'blocked', ruleId: 'mailitemsaccessed-missing' }, { pageSize: 100 });
     for (const finding of blocked.items) {
-      await this.deps.store.findings.update(tenantId, finding, (current) =>
-        current.status === 'blocked'
-          ? { status: 'open', metadata: { ...current.metadata, unblockedBy: plan.idempotencyKey, unblockedAt: at.toISOString() } }
-          : undefined,
+      await changeFinding(
+        this.deps.store,
+        tenantId,
+        finding,
+        (current) =>
+          current.status === 'blocked'
+            ? { status: 'open', metadata: { ...current.metadata, unblockedBy: plan.idempotencyKey, unblockedAt: at.toISOString() } }
+            : undefined,
+        this.clock,
       );
     }
   }
@@ -390,10 +414,15 @@ export class RemediationWorker {
   private async cancel(message: RemediationMessage, plan: RemediationPlan): Promise<WorkerOutcome> {
     const reason = 'REMEDIATION_PAUSED is set: nothing was changed; the next planning run after the pause queues it again';
     await this.deps.remediations.finish(message.tenantId, plan, 'cancelled', { at: this.clock(), reason });
-    await this.deps.store.findings.update(message.tenantId, plan, (current) =>
-      current.status === 'remediating' && current.metadata.remediationKey === plan.idempotencyKey
-        ? { status: 'open', metadata: { ...current.metadata, remediationStage: 'cancelled' } }
-        : undefined,
+    await changeFinding(
+      this.deps.store,
+      message.tenantId,
+      plan,
+      (current) =>
+        current.status === 'remediating' && current.metadata.remediationKey === plan.idempotencyKey
+          ? { status: 'open', metadata: { ...current.metadata, remediationStage: 'cancelled' } }
+          : undefined,
+      this.clock,
     );
     this.deps.logger.warn('remediation paused: message cancelled', { tenantId: message.tenantId, findingKey: plan.findingKey });
     return { kind: 'done', result: 'cancelled', detail: reason };
@@ -425,7 +454,7 @@ export class RemediationWorker {
     status: FindingStatus,
     event: { type: DriftEventType; actor: string; reason: string; details: Record<string, unknown> },
   ): Promise<void> {
-    await this.deps.store.findings.update(tenantId, plan, (current) => {
+    await changeFinding(this.deps.store, tenantId, plan, (current) => {
       if (current.episode !== plan.episode || !isActiveStatus(current.status)) return undefined;
       if (current.metadata.remediationKey === plan.idempotencyKey && current.metadata.remediationStage === stage) return undefined;
       return {
@@ -433,8 +462,22 @@ export class RemediationWorker {
         metadata: { ...current.metadata, remediationKey: plan.idempotencyKey, remediationStage: stage },
         event: { ...event, at: this.clock() },
       };
-    });
+    }, this.clock);
   }
+}
+
+/** Thrown by the queue-triggered functions for a `retry` outcome: the host delivers the message again. */
+export class RemediationRetryError extends AuditWardenError {
+  override readonly name = 'RemediationRetryError';
+  constructor(readonly reason: string) {
+    super(`The message will be delivered again: ${reason}`);
+  }
+}
+
+/** For the Functions adapters: a `retry` outcome becomes a failed invocation, which the host retries. */
+export function settleOrThrow(outcome: WorkerOutcome): WorkerOutcome {
+  if (outcome.kind === 'retry') throw new RemediationRetryError(outcome.reason);
+  return outcome;
 }
 
 function skipReason(status: FindingStatus | undefined, episode: number | undefined, plan: RemediationPlan): string | undefined {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditPolicy } from '../config/policy';
-import type { RemediationMode, RuleId } from '../domain/finding';
+import type { FindingValue, RemediationMode, RuleId } from '../domain/finding';
 import type { Logger } from '../logging';
 import { REMEDIATIONS_QUEUE, MESSAGE_VERSION, type QueueGateway, type RemediationMessage } from '../queue';
 import { effectiveMode, SEVERITY_ORDER, splitByBlastRadius } from '../remediation/modes';
@@ -9,6 +9,7 @@ import { approvalRequestIdSchema } from '../approval/links';
 import { ApprovalStateError, MAX_PLANS_PER_REQUEST, type ApprovalRepository, type ApprovalRequest } from '../store/approvals';
 import { parseFindingKey } from '../store/findings';
 import type { FindingStatus, StoredFinding } from '../store/model';
+import { changeFinding } from './finding-changes';
 import type { AuditStore } from '../store/open';
 import type { RemediationRepository } from '../store/remediations';
 import { RULE_METADATA } from '../rules/pack';
@@ -18,6 +19,19 @@ import { RULE_METADATA } from '../rules/pack';
  * approval decisions into queued changes. The nightly timer (after a completed scan), the command
  * line and, later, the Teams approval endpoint call these; the workers (remediation-worker.ts)
  * apply what they queue.
+ *
+ * The service API, in the order a night uses it (the demo and the Teams work call exactly these):
+ *
+ *   const env = openRemediationEnvironment(settings, policy, { logger, credential? });   // remediation-environment.ts
+ *   const report = await planRemediation(env.services, { requestedBy: `scan:${scanId}` });
+ *       // report.enqueued, report.approvalRequests (ids, plans with .description), report.changes, report.advice
+ *   await approve(env.services, requestIdOrFindingKey, approverUpn, note?);   // single use; queues the changes
+ *   await reject(env.services, requestIdOrFindingKey, approverUpn, reason);   // single use; never asked again for the same change
+ *   const drained = await drainQueues(env.worker, env.queues, { onProgress? });  // remediation-drain.ts: apply + verify in-process
+ *       // drained.counts: applied, verified, blocked, failed, duplicate, rejected-message, recorded-poison, retried, ...
+ *   env.approvals.get(tenantId, requestId) / list(tenantId, 'pending')       // what a Teams card shows
+ *
+ * In Azure the queue-triggered functions call env.worker instead of drainQueues.
  */
 export interface RemediationServices {
   tenantId: string;
@@ -95,6 +109,7 @@ export async function planRemediation(services: RemediationServices, options: Pl
   // Requests nobody decided in time give their findings back to planning.
   if (!whatIf && !services.paused) report.expiredRequests = await expireRequests(services, now);
 
+  const findings = new Map<string, StoredFinding>();
   const auto: RemediationPlan[] = [];
   const approval: RemediationPlan[] = [];
   const approvedAlready: RemediationPlan[] = [];
@@ -106,6 +121,7 @@ export async function planRemediation(services: RemediationServices, options: Pl
         continue;
       }
       const plan = outcome.plan;
+      findings.set(plan.findingKey, finding);
       if (finding.metadata.rejectedKey === plan.idempotencyKey) {
         report.rejectedEarlier += 1;
         continue;
@@ -146,7 +162,7 @@ export async function planRemediation(services: RemediationServices, options: Pl
     return report;
   }
 
-  report.enqueued += await enqueuePlans(services, [...approvedAlready, ...split.auto], options.requestedBy, undefined, now);
+  report.enqueued += await enqueuePlans(services, [...approvedAlready, ...split.auto], options.requestedBy, undefined, now, findings);
 
   const requests: Array<{ plans: RemediationPlan[]; reason: string }> = approval.map((plan) => ({ plans: [plan], reason: `the policy's mode for ${plan.ruleId} is approval` }));
   for (const [ruleId, plans] of groupByRule(split.overflow)) {
@@ -157,7 +173,7 @@ export async function planRemediation(services: RemediationServices, options: Pl
       });
     }
   }
-  for (const request of requests) report.approvalRequests.push(await openRequest(services, request.plans, request.reason, options.requestedBy, now));
+  for (const request of requests) report.approvalRequests.push(await openRequest(services, request.plans, request.reason, options.requestedBy, now, findings));
   services.logger.info('remediation planned', {
     tenantId,
     enqueued: report.enqueued,
@@ -166,6 +182,15 @@ export async function planRemediation(services: RemediationServices, options: Pl
     overflow: split.overflow.length,
   });
   return report;
+}
+
+export interface ApproveOptions {
+  /**
+   * Default true: the command line's "approve it again to finish it". The HTTP endpoint passes
+   * false, so a second POST of the same approval (a double click, a retry) is always answered
+   * "already decided" and only the POST whose decision won the ETag race queues anything.
+   */
+  resumeOwnDecision?: boolean;
 }
 
 export interface DecisionReport {
@@ -182,16 +207,24 @@ export interface DecisionReport {
  * changes. While remediation is paused the decision is recorded and the changes wait: the first
  * planning run after the pause queues them without asking again.
  */
-export async function approve(services: RemediationServices, target: string, approver: string, note?: string): Promise<DecisionReport> {
+export async function approve(
+  services: RemediationServices,
+  target: string,
+  approver: string,
+  note?: string,
+  options: ApproveOptions = {},
+): Promise<DecisionReport> {
   const clock = services.clock ?? (() => new Date());
   const requestId = await resolveRequestId(services, target);
   let request: ApprovalRequest;
   try {
     request = await services.approvals.decide(services.tenantId, requestId, { status: 'approved', by: approver, at: clock(), ...(note ? { reason: note } : {}) });
   } catch (error) {
-    // An approval whose findings were not all moved on (the process stopped half-way) is finished
-    // by deciding it again; any other second decision is refused with who decided first.
-    if (!(error instanceof ApprovalStateError) || error.request?.status !== 'approved' || !(await hasUnfinishedFindings(services, error.request))) throw error;
+    // The same approver deciding again finishes an approval whose findings were not all moved on
+    // (the process stopped half-way); any other second decision is refused, naming who decided.
+    if (!(error instanceof ApprovalStateError) || !error.request || options.resumeOwnDecision === false) throw error;
+    const resumable = error.request.status === 'approved' && error.request.decidedBy === approver && (await hasUnfinishedFindings(services, error.request));
+    if (!resumable) throw error;
     request = error.request;
   }
   const skipped: string[] = [];
@@ -205,7 +238,7 @@ export async function approve(services: RemediationServices, target: string, app
     if (ok) approvedPlans.push(plan);
     else skipped.push(plan.findingKey);
   }
-  const enqueued = services.paused ? 0 : await enqueuePlans(services, approvedPlans, `approval:${approver}`, request.requestId, clock(), false);
+  const enqueued = services.paused ? 0 : await enqueuePlans(services, approvedPlans, `approval:${approver}`, request.requestId, clock());
   services.logger.info('approval recorded', { tenantId: services.tenantId, requestId, approver, enqueued, paused: services.paused });
   return { request, enqueued, skipped, paused: services.paused };
 }
@@ -236,44 +269,88 @@ export async function reject(services: RemediationServices, target: string, appr
   return { request, enqueued: 0, skipped, paused: services.paused };
 }
 
-/** Puts plans on the remediations queue: ledger row, message, then the finding's status. */
+/**
+ * Puts plans on the remediations queue: ledger rows (batched), the messages, then the findings'
+ * status (`remediating`, batched when the caller passes the findings it read). Ledger first: a
+ * change already in hand is not sent again, and one queued but perhaps never sent (the process
+ * stopped between) is sent again — the worker makes a duplicate harmless.
+ */
 export async function enqueuePlans(
   services: Pick<RemediationServices, 'tenantId' | 'store' | 'remediations' | 'queues' | 'paused'>,
   plans: RemediationPlan[],
   requestedBy: string,
   approvalId: string | undefined,
   now: Date,
-  markFindings = true,
+  findings?: ReadonlyMap<string, StoredFinding>,
 ): Promise<number> {
-  if (services.paused) return 0;
-  let enqueued = 0;
-  await runLimited(plans, 16, async (plan) => {
-    // Ledger first: a message already in hand is not sent again; one queued but perhaps never sent
-    // (a crash between) is sent again — the worker makes a duplicate harmless.
-    if (!(await services.remediations.markQueued(services.tenantId, plan, { requestedBy, ...(approvalId ? { approvalId } : {}), at: now }))) return;
-    const message: RemediationMessage = {
-      version: MESSAGE_VERSION,
-      type: 'remediation',
-      tenantId: services.tenantId,
-      plan,
-      requestedBy,
-      ...(approvalId ? { approvalId } : {}),
-      enqueuedAt: now.toISOString(),
-    };
-    await services.queues.send(REMEDIATIONS_QUEUE, message);
-    enqueued += 1;
-    if (markFindings) {
-      await services.store.findings.update(services.tenantId, plan, (current) =>
-        current.episode === plan.episode && (current.status === 'open' || current.status === 'failed' || current.status === 'blocked')
-          ? { status: 'remediating', metadata: { ...current.metadata, remediationKey: plan.idempotencyKey, remediationStage: 'queued', approvedKey: null } }
-          : undefined,
-      );
-    }
-  });
-  return enqueued;
+  if (services.paused || plans.length === 0) return 0;
+  const decisions = await services.remediations.markQueuedMany(services.tenantId, plans, { requestedBy, ...(approvalId ? { approvalId } : {}), at: now });
+  const sent: RemediationPlan[] = [];
+  await runLimited(
+    plans.filter((_, index) => decisions[index]),
+    16,
+    async (plan) => {
+      const message: RemediationMessage = {
+        version: MESSAGE_VERSION,
+        type: 'remediation',
+        tenantId: services.tenantId,
+        plan,
+        requestedBy,
+        ...(approvalId ? { approvalId } : {}),
+        enqueuedAt: now.toISOString(),
+      };
+      await services.queues.send(REMEDIATIONS_QUEUE, message);
+      sent.push(plan);
+    },
+  );
+  if (findings) {
+    await setStatuses(services, sent, findings, 'remediating', (plan, current) => ({
+      ...current.metadata,
+      remediationKey: plan.idempotencyKey,
+      remediationStage: 'queued',
+      approvedKey: null,
+    }));
+  }
+  return sent.length;
 }
 
-async function openRequest(services: RemediationServices, plans: RemediationPlan[], reason: string, createdBy: string, now: Date): Promise<ApprovalRequest> {
+/**
+ * Event-less status changes of many findings in batches, each guarded by the ETag read when the
+ * finding was listed; one that changed since is redone alone, if it is still the same episode in
+ * a status the change applies to.
+ */
+async function setStatuses(
+  services: Pick<RemediationServices, 'tenantId' | 'store'>,
+  plans: RemediationPlan[],
+  findings: ReadonlyMap<string, StoredFinding>,
+  status: FindingStatus,
+  metadata: (plan: RemediationPlan, current: StoredFinding) => Record<string, FindingValue>,
+  from: readonly FindingStatus[] = ['open', 'failed', 'blocked'],
+): Promise<void> {
+  const changes = plans.flatMap((plan) => {
+    const finding = findings.get(plan.findingKey);
+    return finding ? [{ plan, finding, status, metadata: metadata(plan, finding) }] : [];
+  });
+  const raced = new Set((await services.store.findings.setStatusMany(services.tenantId, changes)).map((finding) => finding.key));
+  for (const change of changes.filter((item) => raced.has(item.finding.key))) {
+    await changeFinding(
+      services.store,
+      services.tenantId,
+      change.plan,
+      (current) => (current.episode === change.plan.episode && from.includes(current.status) ? { status, metadata: metadata(change.plan, current) } : undefined),
+      () => new Date(),
+    );
+  }
+}
+
+async function openRequest(
+  services: RemediationServices,
+  plans: RemediationPlan[],
+  reason: string,
+  createdBy: string,
+  now: Date,
+  findings: ReadonlyMap<string, StoredFinding>,
+): Promise<ApprovalRequest> {
   const day = now.toISOString().slice(0, 10);
   const digest = createHash('sha256')
     .update([services.tenantId, day, ...plans.map((plan) => plan.idempotencyKey).sort()].join('\n'))
@@ -288,30 +365,33 @@ async function openRequest(services: RemediationServices, plans: RemediationPlan
     createdBy,
     plans,
   });
-  await runLimited(plans, 16, async (plan) => {
-    await services.store.findings.update(services.tenantId, plan, (current) =>
-      current.episode === plan.episode && (current.status === 'open' || current.status === 'failed')
-        ? { status: 'awaiting-approval', metadata: { ...current.metadata, approvalId: request.requestId, remediationKey: plan.idempotencyKey } }
-        : undefined,
-    );
-  });
+  await setStatuses(services, plans, findings, 'awaiting-approval', (plan, current) => ({ ...current.metadata, approvalId: request.requestId, remediationKey: plan.idempotencyKey }), ['open', 'failed']);
   return request;
 }
 
+/**
+ * Expires pending requests past their expiry, and gives back to planning every finding still
+ * waiting on a request that is no longer pending (expired here or by a late decision, or left
+ * half-done by a stopped process).
+ */
 async function expireRequests(services: RemediationServices, now: Date): Promise<number> {
   let expired = 0;
   for (const request of await services.approvals.list(services.tenantId, 'pending')) {
     if (request.expiresAt.getTime() > now.getTime()) continue;
-    const after = await services.approvals.expire(request, now);
-    if (after.status !== 'expired') continue;
-    expired += 1;
-    for (const plan of request.plans) {
-      await services.store.findings.update(services.tenantId, plan, (current) =>
-        current.status === 'awaiting-approval' && current.metadata.approvalId === request.requestId
-          ? { status: 'open', metadata: { ...current.metadata, approvalId: null } }
-          : undefined,
-      );
-    }
+    if ((await services.approvals.expire(request, now)).status === 'expired') expired += 1;
+  }
+  const requests = new Map<string, Promise<ApprovalRequest | undefined>>();
+  for await (const finding of findingsWith(services, 'awaiting-approval', {})) {
+    const requestId = finding.metadata.approvalId;
+    if (typeof requestId !== 'string') continue;
+    if (!requests.has(requestId)) requests.set(requestId, services.approvals.get(services.tenantId, requestId));
+    const request = await requests.get(requestId)!;
+    if (request?.status === 'pending') continue;
+    await services.store.findings.update(services.tenantId, finding, (current) =>
+      current.status === 'awaiting-approval' && current.metadata.approvalId === requestId
+        ? { status: 'open', metadata: { ...current.metadata, approvalId: null } }
+        : undefined,
+    );
   }
   return expired;
 }
@@ -324,11 +404,17 @@ async function decideFinding(
   change: { status: FindingStatus; metadata: Record<string, string | null>; event: { type: 'approved' | 'rejected'; actor: string; reason: string; details: Record<string, unknown> } },
 ): Promise<boolean> {
   let applies = false;
-  await services.store.findings.update(services.tenantId, plan, (current) => {
-    applies = current.episode === plan.episode && current.status === 'awaiting-approval' && current.metadata.approvalId === request.requestId;
-    if (!applies) return undefined;
-    return { status: change.status, metadata: { ...current.metadata, ...change.metadata, approvalId: null }, event: change.event };
-  });
+  await changeFinding(
+    services.store,
+    services.tenantId,
+    plan,
+    (current) => {
+      applies = current.episode === plan.episode && current.status === 'awaiting-approval' && current.metadata.approvalId === request.requestId;
+      if (!applies) return undefined;
+      return { status: change.status, metadata: { ...current.metadata, ...change.metadata, approvalId: null }, event: change.event };
+    },
+    services.clock ?? (() => new Date()),
+  );
   return applies;
 }
 
@@ -356,7 +442,7 @@ async function resolveRequestId(services: RemediationServices, target: string): 
   return requestId;
 }
 
-async function* findingsWith(services: RemediationServices, status: FindingStatus, options: PlanningOptions): AsyncGenerator<StoredFinding> {
+async function* findingsWith(services: RemediationServices, status: FindingStatus, options: Pick<PlanningOptions, 'ruleId' | 'mailbox'>): AsyncGenerator<StoredFinding> {
   let next: string | undefined;
   do {
     const page = await services.store.findings.list(

@@ -573,6 +573,26 @@ export class FindingRepository {
     }
   }
 
+  /**
+   * Status and metadata changes without a drift event (a change queued, an approval requested),
+   * batched: Merge writes carrying each finding's ETag, up to 100 per transaction. Returns the
+   * findings whose write lost a race (412: the row changed since it was read), for the caller to
+   * redo one by one through `update`.
+   */
+  async setStatusMany(
+    tenantId: string,
+    changes: Array<{ finding: StoredFinding; status: FindingStatus; metadata: Record<string, FindingValue> }>,
+    at: Date = this.clock(),
+  ): Promise<StoredFinding[]> {
+    const table = this.tables.names.findings;
+    const rows: RowWrite[] = changes.map(({ finding, status, metadata }) => ({
+      table,
+      action: ['update', { ...findingLocation(tenantId, finding), status, metadata: JSON.stringify(metadata), updatedAt: at.toISOString() }, 'Merge', { etag: finding.etag }],
+    }));
+    const results = await this.writer.write(rows);
+    return changes.filter((_, index) => !results[index]?.ok).map((change) => change.finding);
+  }
+
   /** Findings of a tenant, filtered; every value reaches the filter through the odata tag. */
   async list(tenantId: string, filter: FindingFilter, page: PageRequest): Promise<Page<StoredFinding>> {
     const { low, high } = tenantPartitionRange(tenantId);
@@ -613,7 +633,7 @@ export class FindingRepository {
 }
 
 /** The transition a FindingChange (from update) makes. */
-function planChange(state: FindingState, current: StoredFinding, change: FindingChange, tenantId: string, now: Date): Transition {
+export function planChange(state: FindingState, current: StoredFinding, change: FindingChange, tenantId: string, now: Date): Transition {
   const at = change.event?.at ?? now;
   const status = change.status ?? current.status;
   const reopening = !isActiveStatus(current.status) && isActiveStatus(status);

@@ -4,6 +4,7 @@ import type { ObjectType, RuleId } from '../domain/finding';
 import type { RemediationChange, RemediationPlan } from '../remediation/plan';
 import { isConditionFailed, isConflict, isNotFound } from './errors';
 import { bucketOf, bucketPartition, invertedTime, monthOf, tenantKey, tenantPartitionRange } from './keys';
+import type { BatchWriter } from './batch-writer';
 import { readAll } from './paging';
 import type { StoreTables } from './tables';
 
@@ -117,7 +118,10 @@ export interface DeadLetter {
 const MAX_TEXT = 30_000;
 
 export class RemediationRepository {
-  constructor(private readonly tables: StoreTables) {}
+  constructor(
+    private readonly tables: StoreTables,
+    private readonly writer: BatchWriter,
+  ) {}
 
   get tableName(): string {
     return `${this.tables.names.prefix}remediations`;
@@ -172,6 +176,24 @@ export class RemediationRepository {
       }
     }
     throw this.tables.fail({ statusCode: 412 }, 'recording a queued remediation (another writer keeps changing it)');
+  }
+
+  /**
+   * markQueued for many plans: new rows are created in transactions of up to 100 per partition;
+   * plans whose transaction met an existing row go through markQueued one by one. Returns, per
+   * plan, whether to enqueue it.
+   */
+  async markQueuedMany(tenantId: string, plans: RemediationPlan[], meta: { requestedBy: string; approvalId?: string; at: Date }): Promise<boolean[]> {
+    if (plans.length === 0) return [];
+    await this.tables.ensure(this.tableName);
+    const results = await this.writer.write(
+      plans.map((plan) => ({ table: this.tableName, action: ['create', newEntity(tenantId, plan, meta, this.location(tenantId, plan.objectId, plan.idempotencyKey))] })),
+    );
+    const decisions: boolean[] = [];
+    for (const [index, plan] of plans.entries()) {
+      decisions.push(results[index]?.ok ? true : await this.markQueued(tenantId, plan, meta));
+    }
+    return decisions;
   }
 
   /**
@@ -263,6 +285,29 @@ export class RemediationRepository {
       // Merge-upsert: a poison handler may finish a change whose queued row never got written.
       await this.table.upsertEntity({ tenantId, idempotencyKey: plan.idempotencyKey, objectId: plan.objectId, ...values }, 'Merge');
     } catch (error) {
+      throw this.tables.fail(error, `recording a remediation as ${status}`);
+    }
+  }
+
+  /**
+   * Finishes a row only if it is still as `record` read it (ETag): of two deliveries verifying the
+   * same change, one records the outcome and the other learns it was a duplicate (returns false).
+   */
+  async finishFrom(
+    record: RemediationRecord,
+    status: 'verified' | 'failed' | 'skipped',
+    detail: { at: Date; reason?: string },
+  ): Promise<boolean> {
+    const location = this.location(record.tenantId, record.objectId, record.idempotencyKey);
+    try {
+      await this.table.updateEntity(
+        { ...location, status, finishedAt: detail.at.toISOString(), reason: truncate(detail.reason ?? ''), updatedAt: detail.at.toISOString() },
+        'Merge',
+        { etag: record.etag },
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error) || isNotFound(error)) return false;
       throw this.tables.fail(error, `recording a remediation as ${status}`);
     }
   }

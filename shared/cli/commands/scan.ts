@@ -5,16 +5,19 @@ import { RULE_IDS } from '../../domain/finding';
 import { ruleMetadata } from '../../rules';
 import { openScanEnvironment, type EnvironmentOptions } from '../../services/environment';
 import { runScan, type ScanProgress, type ScanResult } from '../../services/scan';
+import type { ScanNotifier } from '../../services/teams-digest';
 import { parseFlags } from '../args';
 import { EXIT, stderrLogger, type CliCommand, type CliIO } from '../io';
 
-const USAGE = `Usage: audit-warden scan [--json] [--no-store] [--policy FILE] [--quiet]
+const USAGE = `Usage: audit-warden scan [--json] [--no-store] [--no-notify] [--policy FILE] [--quiet]
 
 Reads every mailbox's audit configuration (Exchange Online), the users' licences (Graph) and the
 audit bypass associations, evaluates the drift rules and prints a summary per rule.
 
   --json        write one JSON document to stdout: {"findings": [...], "scan": {...}}
-  --no-store    read-only: record nothing in Table Storage
+  --no-store    read-only: record nothing in Table Storage (and post nothing to Teams)
+  --no-notify   do not post the digest card to Teams (posted after a stored scan when
+                TEAMS_WEBHOOK_URL is set; a failed post is reported and does not fail the scan)
   --policy FILE the audit policy file (default: AUDIT_POLICY_PATH, else the built-in policy)
   --quiet       no progress line on stderr
 
@@ -23,7 +26,7 @@ Exit codes: 0 no drift, 1 bad input or settings, 2 drift found, 3 Graph/Exchange
 /** The storage layer plugs its recorder in here (kept as a parameter so the command has no storage import cycle). */
 export type RecorderFactory = NonNullable<EnvironmentOptions['openRecorder']>;
 
-export function scanCommand(openRecorder?: RecorderFactory): CliCommand {
+export function scanCommand(openRecorder?: RecorderFactory, notify?: ScanNotifier): CliCommand {
   return {
     name: 'scan',
     summary: 'scan the tenant for mailbox-audit drift and record it',
@@ -32,6 +35,7 @@ export function scanCommand(openRecorder?: RecorderFactory): CliCommand {
       const { values } = parseFlags('scan', args, {
         json: { type: 'boolean', default: false },
         'no-store': { type: 'boolean', default: false },
+        'no-notify': { type: 'boolean', default: false },
         policy: { type: 'string' },
         quiet: { type: 'boolean', default: false },
       });
@@ -58,6 +62,8 @@ export function scanCommand(openRecorder?: RecorderFactory): CliCommand {
         ...(progress ? { onProgress: (state: ScanProgress) => progress.update(state) } : {}),
       });
       progress?.finish();
+      // The digest describes what was recorded, so a read-only scan has nothing to post.
+      if (store && notify && !values['no-notify']) await notify(settings, result, logger);
 
       if (json) json.close(scanSummary(result, store));
       else io.stdout.write(formatSummary(result, store));
