@@ -51,6 +51,8 @@ import type { TeamsNotifier } from './teams-digest';
  * Identity comes from the App Service authentication (Easy Auth) headers. They prove anything only
  * behind Easy Auth, which strips client-sent copies; `trustPrincipalHeaders` says whether this
  * deployment is behind it (Azure: yes; `audit-warden serve`: only with --trust-principal-headers).
+ * They are read with parseClientPrincipal rather than @azure/functions' `request.user`, which throws
+ * on incomplete headers and does not check that the four headers agree about who is signed in.
  */
 
 /** A confirmation form is three tokens and a reason; anything much larger is not from our page. */

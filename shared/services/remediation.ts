@@ -60,6 +60,11 @@ export interface PlanningOptions {
   statuses?: FindingStatus[];
   /** Plan and report only: nothing is written, nothing enqueued. */
   whatIf?: boolean;
+  /**
+   * Queue at most this many automatic changes this run (most severe first); the rest stay open
+   * for the next run. For careful roll-outs ("the first 100, look, then the rest").
+   */
+  limit?: number;
 }
 
 export interface PlannedChange {
@@ -85,6 +90,8 @@ export interface PlanningReport {
   rejectedEarlier: number;
   /** Requests that expired undecided (their findings were planned again). */
   expiredRequests: number;
+  /** Automatic changes left for a later run by `limit`. */
+  deferred: number;
   blastRadius: { limit: number; usedBefore: number; granted: number; overflow: number };
 }
 
@@ -103,6 +110,7 @@ export async function planRemediation(services: RemediationServices, options: Pl
     approvalRequests: [],
     rejectedEarlier: 0,
     expiredRequests: 0,
+    deferred: 0,
     blastRadius: { limit: policy.blastRadiusLimit, usedBefore: 0, granted: 0, overflow: 0 },
   };
 
@@ -135,6 +143,11 @@ export async function planRemediation(services: RemediationServices, options: Pl
   }
 
   auto.sort(bySeverityThenKey);
+  if (options.limit !== undefined && auto.length > options.limit) {
+    const deferred = new Set(auto.splice(Math.max(0, options.limit)).map((plan) => plan.idempotencyKey));
+    report.deferred = deferred.size;
+    report.changes = report.changes.filter((change) => !deferred.has(change.plan.idempotencyKey));
+  }
   const used = await services.remediations.usedAutoChanges(tenantId, now);
   report.blastRadius.usedBefore = used;
   let granted = Math.max(0, Math.min(auto.length, policy.blastRadiusLimit - used));

@@ -41,7 +41,7 @@ export type NotifyOutcome =
   | { posted: true; status: number; bytes: number; attempts: number }
   | { posted: false; reason: 'not-configured' | 'failed'; error?: string };
 
-export type TeamsSettings = Pick<Settings, 'TEAMS_WEBHOOK_URL' | 'APPROVAL_SIGNING_KEY' | 'PUBLIC_BASE_URL'>;
+export type TeamsSettings = Partial<Pick<Settings, 'TEAMS_WEBHOOK_URL' | 'APPROVAL_SIGNING_KEY' | 'PUBLIC_BASE_URL'>>;
 
 /** Sender overrides; tests shorten the waits. The URL, logger and limiter are the notifier's own. */
 export type SenderOverrides = Omit<Partial<TeamsWebhookSenderOptions>, 'webhookUrl' | 'logger' | 'rateLimiter'>;

@@ -8,51 +8,50 @@ import { readAll } from './paging';
 import type { StoreTables } from './tables';
 
 /**
- * Table `mailboxes`, PartitionKey = `tenant|bucket`, three kinds of rows told apart by RowKey prefix:
+ * Table `mailboxes`, PartitionKey = `tenant|bucket(objectId)`:
  *
- * - `c|objectId` — the mailbox's current state: digest of its audit configuration, when that
- *   configuration was first read, and a MailItemsAccessed refusal learned by remediation. A scan
- *   loads these (one range read per tenant, ~100 bytes each) and writes a snapshot only when the
- *   digest differs, so an unchanged night writes nothing here.
- * - `s|objectId|invertedTime` — a configuration snapshot, kept only when the configuration changed.
- *   Same partition as `c|objectId`, so snapshot and digest are written in one transaction: after a
- *   crash they are both there or both missing, never a digest without its snapshot. Inverted time
- *   makes "the configuration in force at T" the first row at or after `s|objectId|inv(T)`.
- * - `u|upn` (partition of bucket(upn)) — UPN → object id, so history can be asked by UPN with a
- *   point read. Written when a mailbox is first seen or renamed; an old UPN keeps pointing to the
- *   object, which is what an investigator holding an old UPN wants.
+ * - `s|objectId|invertedTime` — the mailbox's audit configuration, written only when its digest
+ *   changed. The newest snapshot is also the mailbox's current state: a scan loads the digests of
+ *   the newest snapshots (one projected range read per tenant) and writes a snapshot only where the
+ *   digest moved, so an unchanged night writes nothing here. One row per change, nothing to keep in
+ *   step with it, so a crash cannot leave a digest without its snapshot. Inverted time makes "the
+ *   configuration in force at T" the first row at or after `s|objectId|inv(T)`.
+ * - `r|objectId` — a MailItemsAccessed refusal learned by remediation (rare; read at begin).
+ *
+ * Table `upnindex`, PartitionKey = `tenant|bucket(upn)`, RowKey = upn: UPN → object id, so history
+ * can be asked by UPN with a point read. Written (before the snapshot) when a mailbox is first seen
+ * or renamed; an old UPN keeps pointing to the object, which is what an investigator holding an old
+ * UPN wants. Its own table keeps the snapshot table, which a scan reads whole, to one row per change.
  */
-export type MailboxStateEntity = {
-  partitionKey: string;
-  rowKey: string;
-  tenantId: string;
-  objectId: string;
-  upn: string;
-  upnLower: string;
-  configHash: string;
-  snapshotAt: string;
-  miaRefusedAt?: string;
-  miaRefusedReason?: string;
-}
-
 type SnapshotEntity = {
   partitionKey: string;
   rowKey: string;
   tenantId: string;
   objectId: string;
   upn: string;
+  upnLower: string;
   at: string;
   scanId: string;
   configHash: string;
   configuration: string;
-}
+};
+
+type RefusalEntity = {
+  partitionKey: string;
+  rowKey: string;
+  tenantId: string;
+  objectId: string;
+  upn: string;
+  at: string;
+  reason: string;
+};
 
 type UpnIndexEntity = {
   partitionKey: string;
   rowKey: string;
   objectId: string;
   upn: string;
-}
+};
 
 /** What a scan keeps per mailbox between begin and complete. */
 export interface MailboxState {
@@ -60,6 +59,17 @@ export interface MailboxState {
   upnLower: string;
   configHash: string;
   mailItemsAccessedRefused: boolean;
+}
+
+/** A mailbox as stored now: its newest snapshot's identity and digest, and any recorded refusal. */
+export interface MailboxCurrent {
+  objectId: string;
+  upn?: string;
+  configHash?: string;
+  /** When the configuration now in force was first read. */
+  snapshotAt?: string;
+  miaRefusedAt?: string;
+  miaRefusedReason?: string;
 }
 
 /** The audit configuration's digest: lists compared as sets, since Exchange does not promise an order. */
@@ -86,74 +96,72 @@ export class MailboxRepository {
     return bucketPartition(tenantId, bucketOf(objectId.toLowerCase()));
   }
 
-  /** Every mailbox's current state for a tenant, compact, page by page. */
+  /** Every mailbox's current state for a tenant: the digest of its newest snapshot, and any refusal. */
   async *states(tenantId: string): AsyncGenerator<MailboxState> {
     const { low, high } = tenantPartitionRange(tenantId);
-    for await (const entity of readAll<MailboxStateEntity>(
+    const refused = new Set<string>();
+    for await (const row of readAll<RefusalEntity>(
       this.tables,
       this.tables.names.mailboxes,
-      odata`PartitionKey ge ${low} and PartitionKey lt ${high} and RowKey ge ${'c|'} and RowKey lt ${'c}'}`,
-      'reading mailbox configuration digests',
-      ['objectId', 'upnLower', 'configHash', 'miaRefusedAt'],
+      odata`PartitionKey ge ${low} and PartitionKey lt ${high} and RowKey ge ${'r|'} and RowKey lt ${'r}'}`,
+      'reading MailItemsAccessed refusals',
+      ['objectId'],
     )) {
-      yield {
-        objectId: entity.objectId,
-        upnLower: entity.upnLower ?? '',
-        configHash: entity.configHash ?? '',
-        mailItemsAccessedRefused: Boolean(entity.miaRefusedAt),
-      };
+      refused.add(row.objectId.toLowerCase());
     }
+    // Key order: per partition, per mailbox, newest snapshot first; the first row of a mailbox is its current state.
+    let previous = '';
+    for await (const row of readAll<SnapshotEntity>(
+      this.tables,
+      this.tables.names.mailboxes,
+      odata`PartitionKey ge ${low} and PartitionKey lt ${high} and RowKey ge ${'s|'} and RowKey lt ${'s}'}`,
+      'reading mailbox configuration digests',
+      ['RowKey', 'objectId', 'upnLower', 'configHash'],
+    )) {
+      const id = row.objectId.toLowerCase();
+      if (id === previous) continue;
+      previous = id;
+      yield { objectId: row.objectId, upnLower: row.upnLower ?? '', configHash: row.configHash ?? '', mailItemsAccessedRefused: refused.delete(id) };
+    }
+    // Refusals recorded for mailboxes no scan has stored yet.
+    for (const id of refused) yield { objectId: id, upnLower: '', configHash: '', mailItemsAccessedRefused: true };
   }
 
-  /** The snapshot row and the current-state row of a changed configuration: one transaction. */
-  snapshotRows(tenantId: string, snapshot: MailboxAuditSnapshot, configHash: string, at: Date, scanId: string): RowWrite[] {
-    const partitionKey = this.partitionOf(tenantId, snapshot.objectId);
-    const object = objectKey(snapshot.objectId);
-    const group = `snapshot:${object}`;
+  /** The row a changed configuration adds. */
+  snapshotRow(tenantId: string, snapshot: MailboxAuditSnapshot, configHash: string, at: Date, scanId: string): RowWrite {
     const row: SnapshotEntity = {
-      partitionKey,
-      rowKey: checkKeyLength(`s|${object}|${invertedTime(at)}`, 'The mailbox id'),
+      partitionKey: this.partitionOf(tenantId, snapshot.objectId),
+      rowKey: checkKeyLength(`s|${objectKey(snapshot.objectId)}|${invertedTime(at)}`, 'The mailbox id'),
       tenantId,
       objectId: snapshot.objectId,
       upn: snapshot.userPrincipalName,
+      upnLower: snapshot.userPrincipalName.toLowerCase(),
       at: at.toISOString(),
       scanId,
       configHash,
       configuration: JSON.stringify(snapshot),
     };
-    const current: Omit<MailboxStateEntity, 'miaRefusedAt' | 'miaRefusedReason'> = {
-      partitionKey,
-      rowKey: `c|${object}`,
-      tenantId,
-      objectId: snapshot.objectId,
-      upn: snapshot.userPrincipalName,
-      upnLower: snapshot.userPrincipalName.toLowerCase(),
-      configHash,
-      snapshotAt: at.toISOString(),
-    };
-    return [
-      { table: this.tables.names.mailboxes, group, action: ['upsert', row, 'Replace'] },
-      // Merge: keeps a refusal that remediation recorded on the same row.
-      { table: this.tables.names.mailboxes, group, action: ['upsert', current, 'Merge'] },
-    ];
+    return { table: this.tables.names.mailboxes, action: ['upsert', row, 'Replace'] };
   }
 
   upnIndexRow(tenantId: string, upn: string, objectId: string): RowWrite {
     const upnLower = upn.toLowerCase();
     const row: UpnIndexEntity = {
       partitionKey: bucketPartition(tenantId, bucketOf(upnLower)),
-      rowKey: checkKeyLength(`u|${encodeKeyPart(upnLower)}`, 'The UPN'),
+      rowKey: checkKeyLength(encodeKeyPart(upnLower), 'The UPN'),
       objectId,
       upn,
     };
-    return { table: this.tables.names.mailboxes, action: ['upsert', row, 'Replace'] };
+    return { table: this.tables.names.upnIndex, action: ['upsert', row, 'Replace'] };
   }
 
   /** The object id a UPN belongs (or belonged) to. */
   async resolveUpn(tenantId: string, upn: string): Promise<string | undefined> {
     const upnLower = upn.toLowerCase();
     try {
-      const row = await this.table.getEntity<UpnIndexEntity>(bucketPartition(tenantId, bucketOf(upnLower)), `u|${encodeKeyPart(upnLower)}`);
+      const row = await this.tables
+        .client(this.tables.names.upnIndex)
+        .getEntity<UpnIndexEntity>(bucketPartition(tenantId, bucketOf(upnLower)), encodeKeyPart(upnLower));
       return row.objectId;
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -161,13 +169,29 @@ export class MailboxRepository {
     }
   }
 
-  async current(tenantId: string, objectId: string): Promise<TableEntityResult<MailboxStateEntity> | undefined> {
+  /** The mailbox as stored now (undefined: no scan recorded it and no refusal is recorded). */
+  async current(tenantId: string, objectId: string): Promise<MailboxCurrent | undefined> {
+    const [snapshot, refusal] = await Promise.all([this.latest(tenantId, objectId), this.refusal(tenantId, objectId)]);
+    if (!snapshot && !refusal) return undefined;
+    return {
+      objectId: snapshot?.objectId ?? refusal?.objectId ?? objectId,
+      ...(snapshot ? { upn: snapshot.userPrincipalName, configHash: snapshot.configHash, snapshotAt: snapshot.at.toISOString() } : {}),
+      ...(refusal ? { miaRefusedAt: refusal.at, miaRefusedReason: refusal.reason } : {}),
+    };
+  }
+
+  private async refusal(tenantId: string, objectId: string): Promise<RefusalEntity | undefined> {
     try {
-      return await this.table.getEntity<MailboxStateEntity>(this.partitionOf(tenantId, objectId), `c|${objectKey(objectId)}`);
+      return await this.table.getEntity<RefusalEntity>(this.partitionOf(tenantId, objectId), `r|${objectKey(objectId)}`);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw this.tables.fail(error, 'reading a mailbox');
+      throw this.tables.fail(error, 'reading a MailItemsAccessed refusal');
     }
+  }
+
+  /** The newest snapshot: the mailbox as the last scan that saw a change recorded it. */
+  latest(tenantId: string, objectId: string): Promise<StoredSnapshot | undefined> {
+    return this.configurationAt(tenantId, objectId, new Date(8_640_000_000_000_000));
   }
 
   /** The snapshot in force at `at`: the newest one taken at or before it. */
@@ -193,31 +217,33 @@ export class MailboxRepository {
   }
 
   /**
-   * Remediation learned that Exchange refuses MailItemsAccessed for this mailbox (licence reaches
+   * Remediation learned that Exchange refuses MailItemsAccessed for this mailbox (the licence reaches
    * it only through a group). The next scan's memory carries it to the licence rule.
    */
   async recordMailItemsAccessedRefusal(tenantId: string, objectId: string, refusal: { at: Date; reason: string; userPrincipalName?: string }): Promise<void> {
-    await this.mergeState(tenantId, objectId, {
-      miaRefusedAt: refusal.at.toISOString(),
-      miaRefusedReason: refusal.reason.slice(0, 2000),
-      ...(refusal.userPrincipalName ? { upn: refusal.userPrincipalName, upnLower: refusal.userPrincipalName.toLowerCase() } : {}),
-    });
+    const row: RefusalEntity = {
+      partitionKey: this.partitionOf(tenantId, objectId),
+      rowKey: `r|${objectKey(objectId)}`,
+      tenantId,
+      objectId,
+      upn: refusal.userPrincipalName ?? '',
+      at: refusal.at.toISOString(),
+      reason: refusal.reason.slice(0, 2000),
+    };
+    try {
+      await this.tables.ensure(this.tables.names.mailboxes);
+      await this.table.upsertEntity(row, 'Replace');
+    } catch (error) {
+      throw this.tables.fail(error, 'recording a MailItemsAccessed refusal');
+    }
   }
 
   /** The refusal no longer holds (licence assigned directly, plan toggled). */
   async clearMailItemsAccessedRefusal(tenantId: string, objectId: string): Promise<void> {
-    await this.mergeState(tenantId, objectId, { miaRefusedAt: '', miaRefusedReason: '' });
-  }
-
-  private async mergeState(tenantId: string, objectId: string, values: Partial<MailboxStateEntity>): Promise<void> {
     try {
-      await this.tables.ensure(this.tables.names.mailboxes);
-      await this.table.upsertEntity(
-        { partitionKey: this.partitionOf(tenantId, objectId), rowKey: `c|${objectKey(objectId)}`, tenantId, objectId, ...values },
-        'Merge',
-      );
+      await this.table.deleteEntity(this.partitionOf(tenantId, objectId), `r|${objectKey(objectId)}`);
     } catch (error) {
-      throw this.tables.fail(error, 'recording a MailItemsAccessed refusal');
+      if (!isNotFound(error)) throw this.tables.fail(error, 'clearing a MailItemsAccessed refusal');
     }
   }
 

@@ -14,8 +14,9 @@ import type { AuditStore } from './store';
 export interface TableScanRecorderOptions {
   logger?: Logger;
   /**
-   * Rows buffered before observe writes them (and makes its caller wait): bounds memory and gives
-   * back-pressure. Writes go out as transactions of up to 100 per partition either way.
+   * Rows buffered before observe writes them (and makes its caller wait): bounds memory (~40 MB at
+   * the default) and gives back-pressure. Larger rounds fill transactions better: 25,000 rows over
+   * 1,024 buckets is ~25 rows per transaction on a first scan.
    */
   flushRows?: number;
   /** How long begin waits for storage before failing the scan (default 30 s). */
@@ -28,7 +29,7 @@ type Closed = ScanChanges['resolved'][number];
  * Records a scan in Table Storage (see ScanRecorder for the contract).
  *
  * Writes follow change. begin reads what the tenant looked like — every finding's compact state and
- * every mailbox's configuration digest, ~100 bytes each — and observe writes only differences:
+ * the digest of every mailbox's newest snapshot, ~100 bytes each — and observe writes only differences:
  * findings that open, change or move into/out of an exception, and configurations whose digest
  * moved. Nothing is written for a finding that is simply still there: its lastSeen is the start of
  * the last completed scan (a completed scan that had not seen it would have closed it), so storing
@@ -41,7 +42,8 @@ type Closed = ScanChanges['resolved'][number];
  * same event again and clears it), or the complete transition. A re-run over the same tenant then
  * finds the rows already in their new state and plans only what is missing; resolution happens
  * only in complete, after every observation is written, so an interrupted scan resolves nothing.
- * Snapshots are written with their digest row in one transaction, so they cannot double either.
+ * A snapshot is one row whose key holds the scan's start, and the next scan compares against the
+ * newest one, so a configuration change is recorded exactly once however often the scan re-runs.
  */
 export class TableScanRecorder implements ScanRecorder {
   private readonly logger: Logger;
@@ -72,7 +74,7 @@ export class TableScanRecorder implements ScanRecorder {
     options: TableScanRecorderOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.flushRows = Math.max(1, options.flushRows ?? Number(process.env.AW_FLUSH_EXPERIMENT ?? 2000));
+    this.flushRows = Math.max(1, options.flushRows ?? 25_000);
     this.beginTimeoutMs = options.beginTimeoutMs ?? 30_000;
   }
 
@@ -196,7 +198,7 @@ export class TableScanRecorder implements ScanRecorder {
     if (this.queuedMailboxes.has(id)) await this.flush();
     const upnLower = snapshot.userPrincipalName.toLowerCase();
     if (!current || current.upnLower !== upnLower) this.upnRows.push(this.store.mailboxes.upnIndexRow(run.tenantId, snapshot.userPrincipalName, snapshot.objectId));
-    this.snapshotRows.push(...this.store.mailboxes.snapshotRows(run.tenantId, snapshot, configHash, run.startedAt, run.scanId));
+    this.snapshotRows.push(this.store.mailboxes.snapshotRow(run.tenantId, snapshot, configHash, run.startedAt, run.scanId));
     this.queuedMailboxes.add(id);
     this.mailboxes.set(id, { objectId: snapshot.objectId, upnLower, configHash, mailItemsAccessedRefused: current?.mailItemsAccessedRefused ?? false });
   }
@@ -230,7 +232,7 @@ export class TableScanRecorder implements ScanRecorder {
     this.queuedMailboxes = new Set();
     if (items.length === 0 && snapshotRows.length === 0 && upnRows.length === 0) return;
 
-    // The UPN index first: a digest row written without its index entry would never rewrite it.
+    // The UPN index first: a snapshot written without its index entry would never rewrite it.
     if (upnRows.length > 0) {
       const results = await this.store.writer.write(upnRows);
       const failed = results.find((result) => !result.ok);

@@ -52,9 +52,13 @@ export class TableNames {
   get findings(): string {
     return `${this.prefix}findings`;
   }
-  /** Current configuration, configuration snapshots and the UPN index, per mailbox. */
+  /** Configuration snapshots (the newest is the current state) and MailItemsAccessed refusals, per mailbox. */
   get mailboxes(): string {
     return `${this.prefix}mailboxes`;
+  }
+  /** UPN → object id. */
+  get upnIndex(): string {
+    return `${this.prefix}upnindex`;
   }
   /** Drift events by object (a mailbox's history), sharded: see EVENT_SHARDS. */
   eventShard(shard: number): string {
@@ -72,7 +76,7 @@ export class TableNames {
   }
   /** Tables that exist for as long as the store does (timeline tables come and go by month). */
   get fixed(): string[] {
-    return [this.scans, this.findings, this.mailboxes, ...Array.from({ length: EVENT_SHARDS }, (_, shard) => this.eventShard(shard))];
+    return [this.scans, this.findings, this.mailboxes, this.upnIndex, ...Array.from({ length: EVENT_SHARDS }, (_, shard) => this.eventShard(shard))];
   }
 }
 

@@ -193,9 +193,14 @@ describe('the remediation queue pipeline', () => {
     h = await startHarness({ seed: 5, mailboxes: 200 }, { policy: { blastRadiusLimit: 4 } });
     await h.scan();
     const environment = h.open();
+    // --limit: a careful first step; the rest stays open for the next run.
+    const careful = await planRemediation(environment.services, { requestedBy: 'cli:test', ruleId: 'retention-too-short', limit: 1 });
+    expect(careful).toMatchObject({ enqueued: 1, approvalRequests: [], blastRadius: { usedBefore: 0, granted: 1, overflow: 0 } });
+    expect(careful.deferred).toBeGreaterThan(4);
+
     const first = await planRemediation(environment.services, { requestedBy: 'cli:test', ruleId: 'retention-too-short' });
-    expect(first.blastRadius).toMatchObject({ limit: 4, usedBefore: 0, granted: 4 });
-    expect(first.enqueued).toBe(4);
+    expect(first.blastRadius).toMatchObject({ limit: 4, usedBefore: 1, granted: 3 });
+    expect(first.enqueued).toBe(3);
     expect(first.approvalRequests).toHaveLength(1);
     expect(first.approvalRequests[0]!.reason).toMatch(/over the blast-radius limit of 4/);
     expect(first.approvalRequests[0]!.plans).toHaveLength(first.blastRadius.overflow);

@@ -43,7 +43,7 @@ async function picture(store: AuditStore, tenantId: string): Promise<Picture> {
     const page = await store.events.forObject(tenantId, objectIdOf(index), { from: new Date(0), to: day(100) }, { pageSize: 1000 });
     events.push(...page.items.map((event) => `${event.eventId}:${event.type}`));
     const config = await store.mailboxes.current(tenantId, objectIdOf(index));
-    if (config) snapshots.push(`${index}:${config.configHash}`);
+    if (config?.configHash) snapshots.push(`${index}:${config.configHash}`);
   }
   const timeline = await store.events.inMonth(tenantId, '202601', { from: new Date(0), to: day(100) }, { pageSize: 1000 });
   return {

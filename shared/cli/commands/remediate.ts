@@ -10,7 +10,7 @@ import { openRemediationEnvironment, type RemediationEnvironment } from '../../s
 import { parseFlags } from '../args';
 import { EXIT, stderrLogger, type CliCommand, type CliIO } from '../io';
 
-const USAGE = `Usage: audit-warden remediate [--rule RULE] [--mailbox M] [--what-if] [--json] [--policy FILE] [--quiet]
+const USAGE = `Usage: audit-warden remediate [--rule RULE] [--mailbox M] [--limit N] [--what-if] [--json] [--policy FILE] [--quiet]
 
 Plans fixes for the recorded open (and failed) findings, queues the automatic ones, opens approval
 requests for the rest, then applies and verifies what is queued, in this process (the same workers
@@ -18,6 +18,7 @@ the Functions app runs). Approve a request with "audit-warden approve <request-i
 
   --rule RULE   only this rule, e.g. mailbox-audit-disabled
   --mailbox M   only this mailbox, by object id or UPN
+  --limit N     queue at most N automatic changes (most severe first); the rest wait for the next run
   --what-if     print the exact calls that would be made; change, queue and record nothing
   --json        one JSON document on stdout
   --policy FILE the audit policy file (default: AUDIT_POLICY_PATH, else the built-in policy)
@@ -54,6 +55,7 @@ export function remediateCommand(openEnvironment: RemediationEnvironmentFactory 
       const { values } = parseFlags('remediate', args, {
         rule: { type: 'string' },
         mailbox: { type: 'string' },
+        limit: { type: 'string' },
         'what-if': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         policy: { type: 'string' },
@@ -61,6 +63,8 @@ export function remediateCommand(openEnvironment: RemediationEnvironmentFactory 
       });
       const ruleId = values.rule === undefined ? undefined : parseRule(values.rule);
       if (values.mailbox !== undefined && values.mailbox.trim() === '') throw new ValidationError('--mailbox needs an object id or UPN.', 'command line');
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ValidationError(`--limit must be a whole number of changes, at least 1; got "${values.limit}".`, 'command line');
       const settings = loadSettings(io.env);
       const policy = await loadPolicy(values.policy ?? settings.AUDIT_POLICY_PATH);
       const logger = stderrLogger(io);
@@ -73,6 +77,7 @@ export function remediateCommand(openEnvironment: RemediationEnvironmentFactory 
         whatIf,
         ...(ruleId ? { ruleId } : {}),
         ...(values.mailbox ? { mailbox: values.mailbox.trim() } : {}),
+        ...(limit !== undefined ? { limit } : {}),
       });
       if (whatIf || report.paused) {
         if (values.json) io.stdout.write(`${JSON.stringify(planJson(report))}\n`);
@@ -119,6 +124,7 @@ function planJson(report: PlanningReport) {
     enqueued: report.enqueued,
     approvalRequests: report.approvalRequests.map((request) => ({ requestId: request.requestId, reason: request.reason, changes: request.plans.length, expiresAt: request.expiresAt.toISOString() })),
     rejectedEarlier: report.rejectedEarlier,
+    deferred: report.deferred,
     blastRadius: report.blastRadius,
   };
 }
@@ -134,7 +140,7 @@ function formatPlan(report: PlanningReport): string {
   const by = (mode: string) => report.changes.filter((change) => change.mode === mode).length;
   lines.push(
     '',
-    `  ${report.changes.length} changes: ${by('auto')} automatic, ${by('approval')} for approval, ${by('report')} report only; ${report.advice.length} findings with advice only${report.rejectedEarlier ? `; ${report.rejectedEarlier} rejected earlier (not asked again)` : ''}`,
+    `  ${report.changes.length} changes: ${by('auto')} automatic, ${by('approval')} for approval, ${by('report')} report only; ${report.advice.length} findings with advice only${report.rejectedEarlier ? `; ${report.rejectedEarlier} rejected earlier (not asked again)` : ''}${report.deferred ? `; ${report.deferred} left for a later run (--limit)` : ''}`,
     `  blast radius: ${report.blastRadius.granted} of ${report.blastRadius.limit} automatic changes tonight (${report.blastRadius.usedBefore} used before)${report.blastRadius.overflow ? `, ${report.blastRadius.overflow} over the limit sent for approval` : ''}`,
   );
   if (!report.whatIf && !report.paused) {
