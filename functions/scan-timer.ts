@@ -91,10 +91,22 @@ async function postDigest(digest: ScanDigestPoster | undefined, result: ScanResu
   }
 }
 
+/** The factories the registered timer uses, read from process.env at call time (the demo runs the same night). */
+export function productionNightlyDependencies() {
+  return {
+    environment: productionEnvironment,
+    planning: productionPlanning,
+    digest: environmentDigestPoster(productionRemediationEnvironment),
+  };
+}
+
 app.timer(NIGHTLY_SCAN_FUNCTION, {
   schedule: scanSchedule(),
   // Only one instance runs a timer and it won't overlap itself; a failed night is retried a
   // couple of times, minutes apart, so a brief Graph or Exchange outage does not lose the night.
   retry: { strategy: 'exponentialBackoff', maxRetryCount: 2, minimumInterval: { minutes: 5 }, maximumInterval: { minutes: 30 } },
-  handler: nightlyScanHandler(productionEnvironment, productionPlanning, environmentDigestPoster(productionRemediationEnvironment)),
+  handler: (() => {
+    const production = productionNightlyDependencies();
+    return nightlyScanHandler(production.environment, production.planning, production.digest);
+  })(),
 });

@@ -121,7 +121,9 @@ describe('crash convergence', () => {
     );
     // Some crash points fell between a finding's row and its events: the outbox path was exercised.
     expect(leftMarkers).toBeGreaterThan(0);
-  }, 60_000);
+    // Every crash point is a full pair of scans against Azurite: generous, because CI's 2 cores
+    // also run the other suites at the same time.
+  }, 240_000);
 
   it('resolves nothing when the scan is interrupted before complete', async () => {
     const tenant = 'interrupted';
