@@ -14,7 +14,7 @@ import type { LogonType } from '../shared/domain/audit';
 import type { Finding } from '../shared/domain/finding';
 import { allPages, HistoryService } from '../shared/services/history';
 import type { ObservedObject, ScanTotals } from '../shared/services/scan-recorder';
-import { invertedTime } from '../shared/store/keys';
+import { bucketOf, invertedTime } from '../shared/store/keys';
 import { TableOperationCounter, type TableOperationCounts } from '../shared/store/metrics';
 import type { DriftEvent } from '../shared/store/model';
 import { openStore, type AuditStore } from '../shared/store/open';
@@ -146,16 +146,26 @@ async function recordScan(store: AuditStore, counter: TableOperationCounter, opt
 
 /**
  * Synthetic history, loaded the way the store writes it (both copies of each event, in
- * transactions): `count` events spread over every mailbox and over the last 400 days.
+ * transactions): `count` events spread over every mailbox and over 400 days. Each chunk takes
+ * mailboxes in bucket order and spreads over 8 days, so its rows fill transactions in both tables
+ * (by object: ~100 mailboxes per bucket; by time: ~2,500 events per day) — loading a million
+ * events one small transaction at a time would measure the loader, not the store.
  */
 async function loadEvents(store: AuditStore, mailboxes: number, count: number, now: Date, log: (line: string) => void): Promise<void> {
-  const chunk = 5_000;
+  const chunk = 20_000;
+  const daysPerChunk = 8;
   const types = ['detected', 'resolved', 'excepted', 'approved', 'remediated', 'verified'] as const;
-  for (let start = 0; start < count; start += chunk) {
+  const byBucket = Array.from({ length: mailboxes }, (_, index) => index).sort((a, b) =>
+    bucketOf(objectIdOf(a)).localeCompare(bucketOf(objectIdOf(b))),
+  );
+  const today = Math.floor(now.getTime() / 86_400_000);
+  let loaded = 0;
+  for (let start = 0, chunkIndex = 0; start < count; start += chunk, chunkIndex++) {
     const events: DriftEvent[] = [];
     for (let n = start; n < Math.min(count, start + chunk); n++) {
-      const index = n % mailboxes;
+      const index = byBucket[n % mailboxes]!;
       const round = Math.floor(n / mailboxes);
+      const daysAgo = 2 + ((chunkIndex * daysPerChunk + (n % daysPerChunk)) % 400);
       events.push({
         tenantId: TENANT,
         eventId: `audit-actions-missing|${objectIdOf(index)}|Delegate|${100 + round}`,
@@ -167,15 +177,15 @@ async function loadEvents(store: AuditStore, mailboxes: number, count: number, n
         userPrincipalName: upnOf(index),
         logonType: 'Delegate',
         severity: 'medium',
-        // Deterministic spread over 400 days, so each month's timeline table gets its share.
-        at: new Date(now.getTime() - 86_400_000 * 2 - ((n * 7_919) % 400) * 86_400_000 - (n % 86_400) * 1000),
+        at: new Date((today - daysAgo) * 86_400_000 + (n % 86_000) * 1000),
         actor: round % 2 === 0 ? 'scan:bench' : 'approver@bench.example',
         reason: 'synthetic history for the benchmark',
         details: { expected: ['UpdateInboxRules'], actual: [] },
       });
     }
     await store.events.append(events);
-    if ((start / chunk) % 20 === 19) log(`  loaded ${(start + chunk).toLocaleString('en-US')} events`);
+    loaded += events.length;
+    if (chunkIndex % 5 === 4) log(`  loaded ${loaded.toLocaleString('en-US')} events`);
   }
 }
 

@@ -1,65 +1,241 @@
 /**
  * `npm run demo`: the nightly job end to end on the embedded default — a simulated tenant (Graph +
- * Exchange Online wire protocols, seeded drift) and a local Azurite — through the same clients,
- * services and command line that run against Microsoft's cloud. No account needed.
+ * Exchange Online wire protocols, seeded drift), a local Azurite and a local Teams Workflows
+ * receiver — through the same clients, services, functions and command line that run against
+ * Microsoft's cloud. No account needed. What it shows, night by night:
+ *
+ *   1. a stored scan, checked against the simulated tenant's ground truth;
+ *   2. an admin fixes some drift by hand, new drift appears: the second scan records what changed;
+ *   3. remediation fixes the automatic rules and verifies each fix; approval rules wait;
+ *   4. the nightly timer function posts the Teams digest; one request is approved through the real
+ *      approval endpoints (GET confirms, POST decides) and applied;
+ *   5. a fresh scan: no drift left for the automatic rules.
  */
-import { findingKey } from '../shared/domain/finding';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InvocationContext } from '@azure/functions';
+import { DEFAULT_POLICY, loadPolicy, modeFor } from '../shared/config/policy';
+import { loadSettings } from '../shared/config/settings';
+import { findingKey, type RuleId } from '../shared/domain/finding';
 import { main as cli } from '../shared/cli/main';
-import { generateTenant, groundTruth, startSimulatedTenant } from '../sim';
+import { startLocalServer } from '../shared/cli/commands/serve';
+import { approveThroughEndpoint } from '../shared/services/approval-client';
+import { openRemediationEnvironment } from '../shared/services/remediation-environment';
+import type { Logger } from '../shared/logging';
+import { fixDrift, generateTenant, groundTruth, injectDrift, startSimulatedTenant } from '../sim';
+import { startTeamsWebhookReceiver } from '../sim/teams-webhook';
+import { startAzurite } from './azurite';
 
 const SEED = 2026;
 const MAILBOXES = 3_000;
+const APPROVER = 'secops.lead@contoso.com';
+const OUTPUT = resolve('demo-output');
 
 function heading(text: string): void {
-  process.stdout.write(`\n━━ ${text} ${'━'.repeat(Math.max(0, 90 - text.length))}\n`);
+  process.stdout.write(`\n━━ ${text} ${'━'.repeat(Math.max(0, 92 - text.length))}\n`);
+}
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
 }
 
 /** Runs one audit-warden command in-process, echoing it as a user would type it. */
-async function run(args: string[], env: Record<string, string | undefined>, capture = false): Promise<{ code: number; stdout: string }> {
-  process.stdout.write(`\n$ audit-warden ${args.join(' ')}\n`);
+async function run(args: string[], options: { capture?: boolean; echo?: boolean } = {}): Promise<{ code: number; stdout: string }> {
+  if (options.echo !== false) say(`\n$ audit-warden ${args.join(' ')}`);
   let stdout = '';
   const code = await cli(args, {
-    stdout: capture ? { write: (text: string) => (stdout += text) } : process.stdout,
+    stdout: options.capture ? { write: (text: string) => (stdout += text) } : process.stdout,
     stderr: process.stderr,
-    env,
+    env: process.env,
   });
   return { code, stdout };
 }
 
+/** Runs a command whose plan lists every change, printing the first few rows and everything else. */
+async function runSummarised(args: string[]): Promise<number> {
+  const { code, stdout } = await run(args, { capture: true });
+  const lines = stdout.split('\n');
+  const row = /^ {2}(auto|approval|report) /;
+  const rows = lines.filter((line) => row.test(line)).length;
+  let shown = 0;
+  for (const line of lines) {
+    if (row.test(line)) {
+      if (shown++ < 4) say(line);
+      else if (shown === 5) say(`  ... and ${rows - 4} more changes`);
+    } else if (line !== '' || shown === 0) say(line);
+  }
+  return code;
+}
+
+/** Logs of services the demo drives directly: warnings and errors only, so the story stays readable. */
+const demoLogger: Logger = {
+  info: () => undefined,
+  warn: (message, fields) => say(`  warn: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+  error: (message, fields) => say(`  error: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+};
+
+async function openFindingsByRule(): Promise<Partial<Record<RuleId, number>>> {
+  const { stdout } = await run(['findings', '--json'], { capture: true, echo: false });
+  const items = JSON.parse(stdout) as Array<{ ruleId: RuleId; status: string }>;
+  const counts: Partial<Record<RuleId, number>> = {};
+  for (const item of items) counts[item.ruleId] = (counts[item.ruleId] ?? 0) + 1;
+  return counts;
+}
+
 async function demo(): Promise<void> {
-  heading(`Simulated tenant: ${MAILBOXES.toLocaleString('en-US')} mailboxes, seed ${SEED}, org auditing switched off`);
-  const sim = await startSimulatedTenant({ tenant: generateTenant({ seed: SEED, mailboxes: MAILBOXES, orgAuditDisabled: true }), latencyMs: 5 });
-  // Exactly what App Service gives a managed identity: DefaultAzureCredential picks these up.
-  process.env.IDENTITY_ENDPOINT = sim.identityEndpoint;
-  process.env.IDENTITY_HEADER = sim.identityHeader;
-  const env = {
-    ...process.env,
+  rmSync(OUTPUT, { recursive: true, force: true });
+  mkdirSync(OUTPUT, { recursive: true });
+
+  heading('Starting the embedded default: Azurite, a simulated tenant, a Teams receiver');
+  const azurite = await startAzurite();
+  const sim = await startSimulatedTenant({
+    tenant: generateTenant({ seed: SEED, mailboxes: MAILBOXES, orgAuditDisabled: true }),
+    latencyMs: 5,
+  });
+  const teams = await startTeamsWebhookReceiver({ outputDir: join(OUTPUT, 'teams') });
+  Object.assign(process.env, {
+    AzureWebJobsStorage: azurite.connectionString,
     AZURE_TENANT_ID: sim.tenantId,
     GRAPH_BASE_URL: sim.baseUrl,
     EXCHANGE_BASE_URL: sim.baseUrl,
-  };
-  process.stdout.write(`Graph and Exchange Online at ${sim.baseUrl} (tenant ${sim.tenant.domain})\n`);
+    // Exactly what App Service gives a managed identity: DefaultAzureCredential picks these up.
+    IDENTITY_ENDPOINT: sim.identityEndpoint,
+    IDENTITY_HEADER: sim.identityHeader,
+    TEAMS_WEBHOOK_URL: teams.url,
+    APPROVAL_SIGNING_KEY: randomBytes(32).toString('base64'),
+    APPROVERS: APPROVER,
+  });
+  // The default policy, but room for this tenant's first night: 500 automatic changes a night
+  // (the default blast radius) would leave the rest of a 3,000-mailbox tenant for tomorrow.
+  const policyPath = join(OUTPUT, 'policy.json');
+  writeFileSync(policyPath, JSON.stringify({ blastRadiusLimit: 2_000 }, null, 2));
+  process.env.AUDIT_POLICY_PATH = policyPath;
+  const policy = await loadPolicy(policyPath);
+  const environment = openRemediationEnvironment(loadSettings(process.env), policy, { logger: demoLogger });
+  const server = await startLocalServer({ environment, trustPrincipalHeaders: true, port: 0, logger: demoLogger });
+  process.env.PUBLIC_BASE_URL = server.url;
+  say(`Tenant ${sim.tenant.domain}: ${MAILBOXES.toLocaleString('en-US')} mailboxes (org auditing switched off), Graph and Exchange at ${sim.baseUrl}`);
+  say(`Azurite tables and queues on 127.0.0.1:${azurite.tablePort}/${azurite.queuePort}; approvals and dashboard at ${server.url}/api/dashboard`);
 
   try {
-    heading('Night 1: scan (read-only)');
-    await run(['scan', '--no-store'], env);
+    heading('Night 1: the scan records every finding');
+    await run(['scan']);
 
-    heading('Check: the scan against the simulated tenant\'s ground truth');
-    const { stdout } = await run(['scan', '--no-store', '--json', '--quiet'], env, true);
-    const reported = new Set((JSON.parse(stdout) as { findings: Array<{ ruleId: string; objectId: string; logonType?: string }> }).findings.map((f) => findingKey(f as never)));
-    const expected = new Set(groundTruth(sim.tenant).map(findingKey));
-    const missed = [...expected].filter((key) => !reported.has(key));
-    const extra = [...reported].filter((key) => !expected.has(key));
-    process.stdout.write(
-      `${reported.size} findings reported, ${expected.size} expected: ${missed.length === 0 && extra.length === 0 ? 'identical ✓' : `${missed.length} missed, ${extra.length} unexpected ✗`}\n`,
+    heading("Check: what was reported against the simulated tenant's ground truth");
+    const { stdout } = await run(['scan', '--no-store', '--json', '--quiet'], { capture: true });
+    const reported = new Set(
+      (JSON.parse(stdout) as { findings: Array<{ ruleId: RuleId; objectId: string; logonType?: 'Owner' | 'Delegate' | 'Admin' }> }).findings.map(findingKey),
     );
-    if (missed.length > 0 || extra.length > 0) process.exitCode = 1;
+    const expected = new Set(groundTruth(sim.tenant).map(findingKey));
+    const missed = [...expected].filter((key) => !reported.has(key)).length;
+    const extra = [...reported].filter((key) => !expected.has(key)).length;
+    say(`${reported.size} findings reported, ${expected.size} expected: ${missed === 0 && extra === 0 ? 'identical ✓' : `${missed} missed, ${extra} unexpected ✗`}`);
+    if (missed > 0 || extra > 0) process.exitCode = 1;
+
+    heading('During the day: an admin fixes 25 mailboxes by hand; 15 others drift');
+    const drifted = sim.tenant.mailboxes.filter((mailbox) => mailbox.drift && mailbox.recipientTypeDetails === 'UserMailbox');
+    const fixedByHand = drifted.slice(0, 25);
+    for (const mailbox of fixedByHand) fixDrift(sim.tenant, mailbox.guid, 'all');
+    const clean = sim.tenant.mailboxes.filter((mailbox) => !mailbox.drift && mailbox.recipientTypeDetails === 'UserMailbox');
+    for (const [index, mailbox] of clean.slice(0, 15).entries()) {
+      injectDrift(sim.tenant, mailbox.guid, index % 3 === 0 ? { kind: 'audit-disabled' } : index % 3 === 1 ? { kind: 'retention-short' } : { kind: 'action-removed', logonType: 'Owner', action: 'MailItemsAccessed' });
+    }
+    const example = fixedByHand[0]!;
+    say(`e.g. ${example.primarySmtpAddress} fixed; ${clean[0]!.primarySmtpAddress} lost mailbox auditing`);
+
+    heading('Night 2: the scan records what changed');
+    await run(['scan', '--quiet']);
+    await run(['history', '--mailbox', example.primarySmtpAddress]);
+
+    heading('Remediation: automatic rules are fixed and verified; approval rules wait');
+    await runSummarised(['remediate', '--quiet']);
+
+    heading('Night 3: the nightly timer function (scan → plan → Teams digest)');
+    // Loaded here: registering the functions prints the library's "test mode" notice outside the host.
+    const { nightlyScanHandler, productionNightlyDependencies } = await import('../functions/scan-timer');
+    const context = new InvocationContext({
+      invocationId: 'demo-night-3',
+      functionName: 'nightly-scan',
+      logHandler: (level, ...args) => {
+        if (level === 'information' && (args[0] === 'nightly scan summary' || args[0] === 'nightly remediation plan')) {
+          say(`  [nightly-scan] ${String(args[0])} ${JSON.stringify(args[1])}`);
+        } else if (level === 'warning' || level === 'error') say(`  [nightly-scan] ${level}: ${args.map(String).join(' ')}`);
+      },
+    });
+    const dependencies = productionNightlyDependencies();
+    await nightlyScanHandler(dependencies.environment, dependencies.planning, dependencies.digest)(
+      { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+      context,
+    );
+    const digest = teams.deliveries.at(-1);
+    say(`Teams digest posted (${teams.deliveries.length} card(s) so far); rendered as Teams would show it: ${join(OUTPUT, 'teams', `card-${String(digest?.index ?? 0).padStart(3, '0')}.html`)}`);
+
+    heading(`Approval: ${APPROVER} approves one request from the card, through the real endpoints`);
+    const approveUrl = digest ? findApproveUrl(digest.card) : undefined;
+    if (!approveUrl) {
+      say('no approval request on the card ✗');
+      process.exitCode = 1;
+    } else {
+      const outcome = await approveThroughEndpoint({ approveUrl, principal: { id: '4f1c2d3e-0000-4000-8000-00000000a11c', name: APPROVER }, baseUrl: server.url });
+      say(`GET (confirmation page, decides nothing): HTTP ${outcome.confirmStatus}; POST (the decision): HTTP ${outcome.status}`);
+      const replay = await approveThroughEndpoint({ approveUrl, principal: { id: '4f1c2d3e-0000-4000-8000-00000000a11c', name: APPROVER }, baseUrl: server.url });
+      say(`the same link again: HTTP ${replay.confirmStatus} (a link decides once)`);
+    }
+
+    heading('The licence fixes: Exchange refused MailItemsAccessed where the plan only came through a group');
+    const pending = await environment.approvals.list(sim.tenantId, 'pending');
+    const licence = pending.filter((request) => request.ruleIds.includes('licence-inherited-blocks-mia'));
+    // A direct assignment needs a usage location, which group-licensed users often lack: an admin sets it first.
+    const noLocation = sim.tenant.users.filter((user) => user.groupProvisioningFailed && user.usageLocation === null);
+    for (const user of noLocation) user.usageLocation = 'US';
+    say(`an admin sets the usage location that ${noLocation.length} of those users lacked (a licence cannot be assigned without one)`);
+    say(`${pending.length} approval requests pending, ${licence.length} of them direct licence assignments; approving those from the command line:`);
+    for (const [index, request] of licence.entries()) {
+      await run(['approve', request.requestId, '--as', APPROVER], { capture: true, echo: index === 0 });
+    }
+    if (licence.length > 1) say(`  ... and ${licence.length - 1} more`);
+    say('then the queued changes are applied: the licences first, then MailItemsAccessed, which Exchange now accepts');
+    await runSummarised(['remediate', '--quiet']);
+    await runSummarised(['remediate', '--quiet']);
+
+    heading('Night 4: a fresh scan');
+    await run(['scan', '--quiet', '--no-notify']);
+    const open = await openFindingsByRule();
+    const autoRules = (Object.keys(open) as RuleId[]).filter((rule) => modeFor(DEFAULT_POLICY, rule) === 'auto');
+    const leftAuto = autoRules.reduce((sum, rule) => sum + (open[rule] ?? 0), 0);
+    say(`open findings by rule: ${JSON.stringify(open)}`);
+    say(
+      leftAuto === 0
+        ? 'no drift left for the automatic rules ✓ (what remains waits for an approver, or is report-only)'
+        : `${leftAuto} findings of automatic rules remain (blocked: see "audit-warden findings --status blocked")`,
+    );
+    say(`\nCards posted to Teams: ${teams.deliveries.length}, saved under ${join(OUTPUT, 'teams')}`);
   } finally {
+    await server.stop();
+    await teams.stop();
     await sim.stop();
+    await azurite.stop();
   }
 }
 
+/** The first Approve button on a digest card (Action.OpenUrl whose URL asks to approve). */
+function findApproveUrl(card: unknown): string | undefined {
+  let found: string | undefined;
+  const walk = (node: unknown): void => {
+    if (found || node === null || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.type === 'Action.OpenUrl' && typeof record.url === 'string' && record.url.includes('d=approve')) {
+      found = record.url;
+      return;
+    }
+    for (const value of Object.values(record)) walk(value);
+  };
+  walk(card);
+  return found;
+}
+
 demo().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

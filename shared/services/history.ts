@@ -79,8 +79,9 @@ export interface MailboxIdentity {
   /** What was asked for (object id or UPN). */
   query: string;
   objectId: string;
+  /** The UPN asked for, or the one the returned events or configuration carry. */
   userPrincipalName?: string;
-  /** A configuration of this object was recorded by some scan. */
+  /** Some scan recorded this UPN, or something was found for the object. */
   known: boolean;
 }
 
@@ -187,8 +188,9 @@ export class HistoryService {
       this.store.events.forObject(this.tenantId, mailbox.objectId, { from, to }, { pageSize: query.pageSize ?? 100, next: token?.t }),
       query.at ? this.configurationOf(mailbox.objectId, query.at) : Promise.resolve(undefined),
     ]);
+    const named = page.items[0]?.userPrincipalName ?? configuration?.userPrincipalName;
     return {
-      mailbox,
+      mailbox: { ...mailbox, ...(named && !mailbox.userPrincipalName ? { userPrincipalName: named } : {}), known: mailbox.known || named !== undefined },
       ...(query.at ? { configuration: configuration ?? null } : {}),
       items: page.items.map(eventView),
       ...(page.next ? { continuationToken: encodeToken({ v: 1, q: 'history', f: fingerprint, t: page.next }) } : {}),
@@ -198,7 +200,12 @@ export class HistoryService {
   /** A mailbox's audit configuration at a point in time: the snapshot in force then. */
   async configurationAt(mailbox: string, at: Date): Promise<{ mailbox: MailboxIdentity; configuration: ConfigurationView | null }> {
     const identity = await this.resolveMailbox(mailbox);
-    return { mailbox: identity, configuration: (await this.configurationOf(identity.objectId, at)) ?? null };
+    const configuration = (await this.configurationOf(identity.objectId, at)) ?? null;
+    const named = configuration?.userPrincipalName;
+    return {
+      mailbox: { ...identity, ...(named && !identity.userPrincipalName ? { userPrincipalName: named } : {}), known: identity.known || configuration !== null },
+      configuration,
+    };
   }
 
   /** Drift events of the tenant in a time window (default: the last week), newest first. */
@@ -242,13 +249,17 @@ export class HistoryService {
     };
   }
 
-  /** Object id or UPN → object id. A GUID is an object id; anything else is looked up as a UPN first. */
+  /**
+   * Object id or UPN → object id. A GUID is taken as an object id as it is; anything else is looked
+   * up in the UPN index (a point read), and if unknown there, taken as an object id (bypass
+   * associations and the organization are named by identity). Deliberately no range read here:
+   * it is on the path of every history query.
+   */
   async resolveMailbox(mailbox: string): Promise<MailboxIdentity> {
     const query = mailbox.trim();
-    const objectId = GUID.test(query) ? query.toLowerCase() : ((await this.store.mailboxes.resolveUpn(this.tenantId, query)) ?? query);
-    const current = await this.store.mailboxes.current(this.tenantId, objectId);
-    const upn = current?.upn ?? (GUID.test(query) ? undefined : query);
-    return { query, objectId: current?.objectId ?? objectId, ...(upn ? { userPrincipalName: upn } : {}), known: current !== undefined };
+    if (GUID.test(query)) return { query, objectId: query.toLowerCase(), known: false };
+    const objectId = await this.store.mailboxes.resolveUpn(this.tenantId, query);
+    return objectId ? { query, objectId, userPrincipalName: query, known: true } : { query, objectId: query, known: false };
   }
 
   private async configurationOf(objectId: string, at: Date): Promise<ConfigurationView | undefined> {

@@ -21,7 +21,7 @@ import { RULES_BY_ID, evaluateMailbox, type MailboxRule } from '../rules';
 import type { AuditStore } from '../store/open';
 import { planObservation } from '../store/findings';
 import { isActiveStatus, type DriftEventType, type FindingStatus } from '../store/model';
-import type { RemediationRecord, RemediationRepository } from '../store/remediations';
+import { FINISHED_REMEDIATION_STATUSES, type RemediationRecord, type RemediationRepository } from '../store/remediations';
 import { resolveAdvancedAuditing } from '../graph';
 import { changeFinding } from './finding-changes';
 
@@ -263,7 +263,7 @@ export class RemediationWorker {
       const plan = trustedPlan(message.plan);
       const record = await this.deps.remediations.get(message.tenantId, plan.objectId, plan.idempotencyKey);
       // A poisoned duplicate of a change that finished must not overwrite its outcome.
-      if (!record || !['verified', 'failed', 'blocked', 'skipped', 'cancelled'].includes(record.status)) {
+      if (!record || !FINISHED_REMEDIATION_STATUSES.has(record.status)) {
         await this.recordFinding(message.tenantId, plan, 'failed', 'failed', {
           type: 'failed',
           actor: ACTOR,
@@ -361,7 +361,7 @@ export class RemediationWorker {
     });
     await this.deps.remediations.finish(message.tenantId, plan, 'blocked', { at, reason: failure.message, ...(failure.serviceMessage ? { serviceMessage: failure.serviceMessage } : {}) });
     if (failure.licenceRefusal && plan.objectType === 'mailbox') await this.learnRefusal(message.tenantId, plan, reason, at);
-    this.deps.logger.warn('remediation blocked', { tenantId: message.tenantId, findingKey: plan.findingKey, reason });
+    this.deps.logger.info('remediation blocked', { tenantId: message.tenantId, findingKey: plan.findingKey, reason });
     return { kind: 'done', result: 'blocked', detail: reason };
   }
 

@@ -99,7 +99,7 @@ export class MailboxRepository {
   /** Every mailbox's current state for a tenant: the digest of its newest snapshot, and any refusal. */
   async *states(tenantId: string): AsyncGenerator<MailboxState> {
     const { low, high } = tenantPartitionRange(tenantId);
-    const refused = new Set<string>();
+    const refused = new Map<string, string>();
     for await (const row of readAll<RefusalEntity>(
       this.tables,
       this.tables.names.mailboxes,
@@ -107,7 +107,7 @@ export class MailboxRepository {
       'reading MailItemsAccessed refusals',
       ['objectId'],
     )) {
-      refused.add(row.objectId.toLowerCase());
+      refused.set(row.objectId.toLowerCase(), row.objectId);
     }
     // Key order: per partition, per mailbox, newest snapshot first; the first row of a mailbox is its current state.
     let previous = '';
@@ -124,7 +124,7 @@ export class MailboxRepository {
       yield { objectId: row.objectId, upnLower: row.upnLower ?? '', configHash: row.configHash ?? '', mailItemsAccessedRefused: refused.delete(id) };
     }
     // Refusals recorded for mailboxes no scan has stored yet.
-    for (const id of refused) yield { objectId: id, upnLower: '', configHash: '', mailItemsAccessedRefused: true };
+    for (const objectId of refused.values()) yield { objectId, upnLower: '', configHash: '', mailItemsAccessedRefused: true };
   }
 
   /** The row a changed configuration adds. */

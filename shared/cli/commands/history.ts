@@ -56,7 +56,7 @@ export function historyCommand(deps: HistoryCommandDeps = {}): CliCommand {
         history.mailboxHistory({ mailbox: identity.objectId, from: query.from, to: query.to, pageSize: 1000, continuationToken }),
       );
       const count = await writeRows(io.stdout, format, format === 'text' ? EVENT_TEXT_COLUMNS : EVENT_COLUMNS, rows, `No drift recorded for ${identity.query}.\n`);
-      if (count === 0 && !identity.known && format !== 'text') io.stderr.write(`No scan has recorded a mailbox ${identity.query}.\n`);
+      if (count === 0 && format !== 'text') io.stderr.write(`No drift recorded for ${identity.query}.\n`);
       return EXIT.ok;
     },
   };
