@@ -451,9 +451,10 @@ export class FindingRepository {
 
   /**
    * Applies one transition outside any batch: read, plan, conditional write, retry on 412 / 409,
-   * then the outbox steps. Used by `update` and as the fallback of `commit`.
+   * then the outbox steps. Used by `update` and as the fallback of `commit`. A writer can lose many
+   * rounds in a row to a busy one, so the limit is generous; the jittered wait breaks lockstep.
    */
-  async apply(tenantId: string, ref: FindingRef, plan: Planner, maxAttempts = 12): Promise<FindingState | undefined> {
+  async apply(tenantId: string, ref: FindingRef, plan: Planner, maxAttempts = 50): Promise<FindingState | undefined> {
     for (let attempt = 1; ; attempt++) {
       const entity = await this.read(tenantId, ref);
       let state = entity ? stateFromEntity(entity) : undefined;
@@ -480,6 +481,29 @@ export class FindingRepository {
         await sleep(Math.min(500, 10 * 2 ** attempt) * Math.random());
       }
     }
+  }
+
+  /**
+   * deliverPending for many rows, batched: what a scan's begin finds after a crash can be a whole
+   * round of markers (tens of thousands), too many to finish one request at a time.
+   */
+  async deliverPendingMany(states: FindingState[]): Promise<FindingState[]> {
+    const pending = states.filter((state) => state.pendingSeq > 0 && state.pendingEvent);
+    const eventRows = pending.flatMap((state) => this.events.rowsFor(deserializeEvent(state.pendingEvent)));
+    const eventResults = await this.writer.write(eventRows);
+    const failed = eventResults.find((result) => !result.ok);
+    if (failed && !failed.ok) throw this.tables.fail({ statusCode: failed.statusCode }, 'writing drift events left by an interrupted run');
+    const clears: RowWrite[] = pending.map((state) => ({
+      table: this.tables.names.findings,
+      action: ['update', { partitionKey: state.partitionKey, rowKey: state.rowKey, pendingSeq: 0, pendingEvent: '' }, 'Merge', { etag: state.etag }],
+    }));
+    const results = await this.writer.write(clears);
+    const delivered = new Map<FindingState, FindingState>();
+    for (const [index, state] of pending.entries()) {
+      const result = results[index];
+      delivered.set(state, result?.ok ? { ...state, pendingSeq: 0, pendingEvent: '', etag: result.etag ?? state.etag } : await this.clearOne(state));
+    }
+    return states.map((state) => delivered.get(state) ?? state);
   }
 
   /** Re-writes the event a row's marker names, then clears the marker (if nobody changed the row since). */

@@ -99,7 +99,7 @@ export class TableScanRecorder implements ScanRecorder {
     }
     if (unfinished.length > 0) {
       this.logger.warn('Writing drift events an interrupted run left unwritten', { tenantId: run.tenantId, count: unfinished.length });
-      for (const state of unfinished) this.findings.set(state.rowKey, await this.store.findings.deliverPending(state));
+      for (const state of await this.store.findings.deliverPendingMany(unfinished)) this.findings.set(state.rowKey, state);
     }
 
     const refused = new Set<string>();
