@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { strictHtmlHeaders } from '../http/html';
 import { z } from 'zod';
 import { formatZodIssues } from '../config/zod-format';
 import type { RuleId } from '../domain/finding';
@@ -89,17 +89,7 @@ const STYLE = [
  * Lets the one inline stylesheet (a constant of this file, the only text inserted unescaped)
  * through a CSP that otherwise allows nothing.
  */
-const STYLE_HASH = `sha256-${createHash('sha256').update(STYLE).digest('base64')}`;
-
-/** Headers for every approval page. */
-export const APPROVAL_PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': `default-src 'none'; style-src '${STYLE_HASH}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-});
+export const APPROVAL_PAGE_HEADERS = strictHtmlHeaders(STYLE, "'self'");
 
 /**
  * The page a link opens (GET). It decides nothing: link scanners fetch every GET. Its form POSTs

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { strictHtmlHeaders } from '../http/html';
 import { html, SafeHtml } from '../approval/html';
 import { RULE_IDS, SEVERITIES, type RuleId, type Severity } from '../domain/finding';
 import { RULE_METADATA } from '../rules/pack';
@@ -47,16 +47,7 @@ const STYLE = [
   '.card b{display:block;font-size:22px}',
 ].join('');
 
-const STYLE_HASH = `sha256-${createHash('sha256').update(STYLE).digest('base64')}`;
-
-export const DASHBOARD_PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': `default-src 'none'; style-src '${STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-});
+export const DASHBOARD_PAGE_HEADERS = strictHtmlHeaders(STYLE, "'none'");
 
 export function renderDashboard(data: DashboardData): string {
   const body = html`<h1>Mailbox audit drift</h1>

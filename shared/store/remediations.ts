@@ -64,18 +64,9 @@ type LedgerEntity = {
   updatedAt: string;
 };
 
-export interface RemediationRecord {
+/** A plan's own fields, and what happened to it. */
+export interface RemediationRecord extends RemediationPlan {
   tenantId: string;
-  idempotencyKey: string;
-  findingKey: string;
-  episode: number;
-  ruleId: RuleId;
-  objectType: ObjectType;
-  objectId: string;
-  userPrincipalName: string;
-  logonType?: LogonType;
-  change: RemediationChange;
-  description: string;
   status: RemediationStatus;
   requestedBy: string;
   approvalId?: string;
