@@ -2,7 +2,7 @@ import { odata, type TableEntityResult } from '@azure/data-tables';
 import type { LogonType } from '../domain/audit';
 import type { ObjectType, RuleId, Severity } from '../domain/finding';
 import { BatchWriter, type RowWrite } from './batch-writer';
-import { bucketOf, bucketPartition, invertedDay, invertedTime, objectKey, tenantKey } from './keys';
+import { bucketOf, bucketPartition, invertedHour, invertedTime, objectKey, tenantKey } from './keys';
 import type { DriftEvent, DriftEventType } from './model';
 import { readPage, type Page, type PageRequest } from './paging';
 import { EVENT_SHARDS, type StoreTables } from './tables';
@@ -14,11 +14,12 @@ import { EVENT_SHARDS, type StoreTables } from './tables';
  * - by object, tables `driftevents00..15`: PartitionKey = `tenant|bucket(objectId)`, RowKey =
  *   `objectId|invertedTime|ruleId|logonType|seq`. One mailbox's history is one range read inside
  *   one partition, newest first; a night's events batch 100 to a transaction per bucket.
- * - by time, tables `timeline<yyyymm>`: PartitionKey = `tenant|invertedDay`, RowKey =
+ * - by time, tables `timeline<yyyymm>`: PartitionKey = `tenant|invertedHour`, RowKey =
  *   `invertedTime|objectId|...`. "What changed between these dates" is one range read per month,
- *   newest first; retention drops whole months. Day partitions, not one per month: a partition is
- *   the unit an insert is checked against (Azurite scans it for every upsert; Azure throttles it at
- *   ~2,000 entities/s), and a night's events fit one day.
+ *   newest first; retention drops whole months. Hour partitions, not days or months: a partition
+ *   is the unit an insert is checked against (Azurite scans it for every upsert; Azure serves
+ *   ~2,000 entities/s per partition), and approvals, remediations and verifications land all day
+ *   long. A scan's own events share its start time, so one night still lands in one partition.
  *
  * Both RowKeys are derived only from the event's persisted fields (object, time, rule, logon type,
  * seq), so writing an event again — after a crash, by a second worker — overwrites the same two
@@ -75,7 +76,7 @@ export function byObjectLocation(tables: StoreTables, event: Pick<DriftEvent, 't
 export function timelineLocation(tables: StoreTables, event: Pick<DriftEvent, 'tenantId' | 'objectId' | 'at' | 'ruleId' | 'logonType' | 'seq'>) {
   return {
     table: tables.names.timelineFor(event.at),
-    partitionKey: `${tenantKey(event.tenantId)}|${invertedDay(event.at)}`,
+    partitionKey: `${tenantKey(event.tenantId)}|${invertedHour(event.at)}`,
     rowKey: `${invertedTime(event.at)}|${objectKey(event.objectId)}|${eventSuffix(event)}`,
   };
 }
@@ -178,12 +179,12 @@ export class DriftEventRepository {
   /** One month's events of a tenant between two instants, newest first, optionally filtered. */
   async inMonth(tenantId: string, month: string, filter: TimelineFilter, page: PageRequest): Promise<Page<DriftEvent>> {
     const tenant = tenantKey(tenantId);
-    // The window's days (newest first), trimmed to the instant on its first and last day by RowKey.
-    const firstDay = `${tenant}|${invertedDay(filter.to)}`;
-    const lastDay = `${tenant}|${invertedDay(filter.from)}`;
+    // The window's hours (newest first), trimmed to the instant in its first and last hour by RowKey.
+    const firstHour = `${tenant}|${invertedHour(filter.to)}`;
+    const lastHour = `${tenant}|${invertedHour(filter.from)}`;
     const low = invertedTime(filter.to);
     const high = `${invertedTime(filter.from)}~`;
-    let query = odata`PartitionKey ge ${firstDay} and PartitionKey le ${lastDay} and RowKey ge ${low} and RowKey lt ${high}`;
+    let query = odata`PartitionKey ge ${firstHour} and PartitionKey le ${lastHour} and RowKey ge ${low} and RowKey lt ${high}`;
     if (filter.ruleId) query += odata` and ruleId eq ${filter.ruleId}`;
     if (filter.type) query += odata` and type eq ${filter.type}`;
     return readPage<EventEntity, DriftEvent>(this.tables, this.tables.names.timeline(month), query, page, toDriftEvent, 'reading drift events');

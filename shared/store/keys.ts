@@ -105,11 +105,15 @@ export function fromInvertedTime(inverted: string): Date {
 }
 
 /**
- * Days, newest first: 100,000 minus the days since 1970 (6 digits until the year 2243). Timeline
- * partitions are days, so a range of PartitionKeys is a range of days read newest first.
+ * Hours, newest first: 9,999,999 minus the hours since 1970, as 7 digits (until the year 3110;
+ * earlier and later instants are clamped so the strings keep comparing like the numbers). Timeline
+ * partitions are hours, so a range of PartitionKeys is a range of hours read newest first.
  */
-export function invertedDay(date: Date): string {
-  return String(100_000 - Math.floor(date.getTime() / 86_400_000)).padStart(6, '0');
+const MAX_HOUR = 9_999_999;
+
+export function invertedHour(date: Date): string {
+  const hours = Math.min(MAX_HOUR, Math.max(0, Math.floor(date.getTime() / 3_600_000)));
+  return String(MAX_HOUR - hours).padStart(7, '0');
 }
 
 /** UTC month `yyyymm`: drift events are kept in one timeline table per month. */

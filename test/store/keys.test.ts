@@ -1,7 +1,7 @@
 import type { RowWrite } from '../../shared/store/batch-writer';
 import { chunkRows, MAX_BATCH } from '../../shared/store/batch-writer';
 import { redactSecrets } from '../../shared/store/errors';
-import { BUCKETS, bucketOf, decodeKeyPart, encodeKeyPart, invertedDay, invertedTime, prefixEnd } from '../../shared/store/keys';
+import { BUCKETS, bucketOf, decodeKeyPart, encodeKeyPart, invertedHour, invertedTime, prefixEnd } from '../../shared/store/keys';
 import { describeEndpoint, TableNames } from '../../shared/store/tables';
 
 describe('table keys', () => {
@@ -27,7 +27,12 @@ describe('table keys', () => {
     expect(newer < older).toBe(true);
     expect(older).toHaveLength(16);
     expect(invertedTime(new Date(0))).toHaveLength(16);
-    expect(invertedDay(new Date('2026-02-10T23:59:59Z')) < invertedDay(new Date('2026-02-09T00:00:00Z'))).toBe(true);
+    expect(invertedHour(new Date('2026-02-10T01:00:00Z')) < invertedHour(new Date('2026-02-10T00:59:59Z'))).toBe(true);
+    expect(invertedHour(new Date('2026-02-10T00:59:59Z'))).toBe(invertedHour(new Date('2026-02-10T00:00:00Z')));
+    for (const edge of [new Date(0), new Date('1900-01-01T00:00:00Z'), new Date('3000-01-01T00:00:00Z'), new Date(8.64e15)]) {
+      expect(invertedHour(edge)).toHaveLength(7);
+    }
+    expect(invertedHour(new Date(0)) > invertedHour(new Date('2026-02-10T00:00:00Z'))).toBe(true);
     expect(`${older}|x` < prefixEnd(older)).toBe(true);
   });
 
