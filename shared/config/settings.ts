@@ -40,7 +40,18 @@ export const settingsSchema = z.object({
     .regex(/^\S+( \S+){5}$/, 'SCAN_SCHEDULE must be a 6-field NCRONTAB expression such as "0 0 2 * * *"')
     .default('0 0 2 * * *'),
   EXCHANGE_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
-  AzureWebJobsStorage: z.string().min(1).default('UseDevelopmentStorage=true'),
+  /** A connection string; or, as the Functions host reads it, identity-based settings below. */
+  AzureWebJobsStorage: optionalText,
+  AzureWebJobsStorage__accountName: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, 'AzureWebJobsStorage__accountName must be a storage account name (3-24 lower-case letters and digits)')
+    .optional(),
+  AzureWebJobsStorage__tableServiceUri: baseUrl('AzureWebJobsStorage__tableServiceUri').optional(),
+  AzureWebJobsStorage__queueServiceUri: baseUrl('AzureWebJobsStorage__queueServiceUri').optional(),
+  AzureWebJobsStorage__credential: z
+    .enum(['managedidentity'], { message: 'AzureWebJobsStorage__credential must be "managedidentity" or left out' })
+    .optional(),
+  AzureWebJobsStorage__clientId: z.string().regex(GUID, 'AzureWebJobsStorage__clientId must be the GUID of a user-assigned identity').optional(),
   TEAMS_WEBHOOK_URL: optionalText,
   APPROVAL_SIGNING_KEY: optionalText,
   PUBLIC_BASE_URL: optionalText,
@@ -48,7 +59,44 @@ export const settingsSchema = z.object({
   REMEDIATION_PAUSED: booleanText,
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+export type Settings = z.infer<typeof settingsSchema> & {
+  /** Where tables and queues live, resolved from the AzureWebJobsStorage settings (see storageOf). */
+  storage: StorageAccount;
+};
+
+/**
+ * The storage account for tables and queues. `tables` and `queues` are each a connection string
+ * or a service endpoint URL. With URLs, `managedIdentity` says to sign in as the app's managed
+ * identity (user-assigned when it has a client id); without it, DefaultAzureCredential (the managed
+ * identity in Azure, the developer's sign-in locally).
+ */
+export interface StorageAccount {
+  tables: string;
+  queues: string;
+  managedIdentity?: { clientId?: string };
+}
+
+/**
+ * The Functions host's rules for a connection named AzureWebJobsStorage, so the app and its
+ * triggers always use the same account: a connection string wins; otherwise identity-based
+ * settings (`__tableServiceUri`/`__queueServiceUri`, or `__accountName` for the public cloud's
+ * endpoints); with none of them, the local emulator.
+ */
+function storageOf(values: z.infer<typeof settingsSchema>): StorageAccount {
+  if (values.AzureWebJobsStorage) return { tables: values.AzureWebJobsStorage, queues: values.AzureWebJobsStorage };
+  const account = values.AzureWebJobsStorage__accountName;
+  const tables = values.AzureWebJobsStorage__tableServiceUri ?? (account ? `https://${account}.table.core.windows.net` : undefined);
+  const queues = values.AzureWebJobsStorage__queueServiceUri ?? (account ? `https://${account}.queue.core.windows.net` : undefined);
+  if (!tables && !queues) return { tables: 'UseDevelopmentStorage=true', queues: 'UseDevelopmentStorage=true' };
+  if (!tables || !queues) {
+    throw new ValidationError('The settings are not valid.', 'settings', [
+      `AzureWebJobsStorage__${tables ? 'queueServiceUri' : 'tableServiceUri'}: is required with AzureWebJobsStorage__${tables ? 'tableServiceUri' : 'queueServiceUri'} (or give AzureWebJobsStorage__accountName)`,
+    ]);
+  }
+  const clientId = values.AzureWebJobsStorage__clientId;
+  const managed = values.AzureWebJobsStorage__credential === 'managedidentity' || clientId !== undefined;
+  return { tables, queues, ...(managed ? { managedIdentity: clientId ? { clientId } : {} } : {}) };
+}
 
 /** Names whose values must never appear in output. */
 export const SECRET_SETTINGS = ['TEAMS_WEBHOOK_URL', 'APPROVAL_SIGNING_KEY', 'AzureWebJobsStorage'] as const;
@@ -58,7 +106,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
   if (!result.success) {
     throw new ValidationError('The settings are not valid.', 'settings', formatZodIssues(result.error));
   }
-  return result.data;
+  return { ...result.data, storage: storageOf(result.data) };
 }
 
 /**

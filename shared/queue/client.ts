@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { ServiceError } from '../errors';
+import { storageCredential, isEndpointUrl } from '../store/credential';
 import { redactSecrets } from '../store/errors';
 import { encodeQueueMessage } from './codec';
 import type { QueueMessage } from './messages';
@@ -54,8 +55,8 @@ export class StorageQueueGateway implements QueueGateway {
       throw new ServiceError(`The queue prefix "${this.prefix}" must be up to 20 lower-case letters and digits.`, 'storage');
     }
     const value = options.connectionString.trim();
-    this.service = /^https?:\/\/[^;]+$/i.test(value)
-      ? new QueueServiceClient(value.replace(/\/+$/, ''), options.credential ?? defaultCredential())
+    this.service = isEndpointUrl(value)
+      ? new QueueServiceClient(value.replace(/\/+$/, ''), options.credential ?? storageCredential())
       : QueueServiceClient.fromConnectionString(value);
   }
 
@@ -155,13 +156,6 @@ export class StorageQueueGateway implements QueueGateway {
       throw queueError(error, `reading ${this.nameOf(queue)}`);
     }
   }
-}
-
-function defaultCredential(): TokenCredential {
-  // Loaded only for endpoint URLs: connection-string users (Azurite, the CLI) never pay for it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
-  return new DefaultAzureCredential();
 }
 
 function queueError(error: unknown, doing: string): ServiceError {

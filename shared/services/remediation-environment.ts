@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../logging';
 import { StorageQueueGateway, type QueueGateway } from '../queue';
 import { createRemediationTenant, type RemediationTenant } from '../remediation/tenant';
 import { ApprovalRepository } from '../store/approvals';
+import { credentialFor } from '../store/credential';
 import { openStoreFromSettings, type AuditStore } from '../store/open';
 import { RemediationRepository } from '../store/remediations';
 import type { RemediationServices } from './remediation';
@@ -69,7 +70,7 @@ export function openRemediationEnvironment(settings: Settings, policy: AuditPoli
   });
   const graph = createGraphClient({ baseUrl: settings.GRAPH_BASE_URL, credential, scope: graphScope(settings), onApiEvent: listener });
   const store = options.store ?? openStoreFromSettings(settings, {}, { logger: options.logger });
-  const queues = options.queues ?? new StorageQueueGateway({ connectionString: settings.AzureWebJobsStorage, credential });
+  const queues = options.queues ?? new StorageQueueGateway({ connectionString: settings.storage.queues, credential: credentialFor(settings.storage.queues, settings.storage) });
   const remediations = new RemediationRepository(store.tables, store.writer);
   const approvals = new ApprovalRepository(store.tables);
   const tenant = createRemediationTenant(exchange, graph);

@@ -1,6 +1,7 @@
 import type { Settings } from '../config/settings';
 import { silentLogger, type Logger } from '../logging';
 import { BatchWriter } from './batch-writer';
+import { credentialFor } from './credential';
 import { DriftEventRepository } from './events';
 import { FindingRepository } from './findings';
 import { MailboxRepository } from './mailboxes';
@@ -38,11 +39,13 @@ export function openStore(connection: StoreConnection, options: StoreOptions = {
   };
 }
 
-/** The store the Functions app and the command line use: AzureWebJobsStorage names the account. */
+/** The store the Functions app and the command line use: the AzureWebJobsStorage settings name the account. */
 export function openStoreFromSettings(
-  settings: Pick<Settings, 'AzureWebJobsStorage'>,
+  settings: Pick<Settings, 'storage'>,
   connection: Omit<StoreConnection, 'connectionString'> = {},
   options: StoreOptions = {},
 ): AuditStore {
-  return openStore({ ...connection, connectionString: settings.AzureWebJobsStorage }, options);
+  const { tables } = settings.storage;
+  const credential = connection.credential ?? credentialFor(tables, settings.storage);
+  return openStore({ ...connection, connectionString: tables, ...(credential ? { credential } : {}) }, options);
 }

@@ -1,6 +1,7 @@
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import { ValidationError } from '../errors';
+import { isEndpointUrl, storageCredential } from './credential';
 import { isConflict, storageError } from './errors';
 import { monthOf } from './keys';
 
@@ -155,16 +156,9 @@ export class StoreTables {
   }
 
   private credential(): TokenCredential {
-    if (this.connection.credential) return this.connection.credential;
-    // Loaded only for endpoint URLs: connection-string users (Azurite, CLI) never pay for it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');
-    return new DefaultAzureCredential();
+    this.connection.credential ??= storageCredential();
+    return this.connection.credential;
   }
-}
-
-function isEndpointUrl(value: string): boolean {
-  return /^https?:\/\/[^;]+$/i.test(value.trim());
 }
 
 /** Where the tables live, for messages: scheme, host and account, never a key or signature. */

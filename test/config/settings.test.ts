@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings, parseSettings } from '../../shared/config/settings';
 import { describeError, ValidationError } from '../../shared/errors';
+import { credentialFor } from '../../shared/store/credential';
+import { openStoreFromSettings } from '../../shared/store/open';
 
 const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
 
@@ -22,7 +24,7 @@ describe('settings', () => {
     expect(settings.GRAPH_BASE_URL).toBe('https://graph.microsoft.com');
     expect(settings.EXCHANGE_BASE_URL).toBe('https://outlook.office365.com');
     expect(settings.SCAN_SCHEDULE).toBe('0 0 2 * * *');
-    expect(settings.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
+    expect(settings.storage).toEqual({ tables: 'UseDevelopmentStorage=true', queues: 'UseDevelopmentStorage=true' });
     expect(settings.AUDIT_POLICY_PATH).toBeUndefined();
   });
 
@@ -63,5 +65,58 @@ describe('settings', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'aw-settings-')), 'local.settings.json');
     writeFileSync(path, '{ "Values": ');
     expect(failure(() => loadSettings({}, path))).toMatch(/local\.settings\.json is not valid JSON/);
+  });
+
+  describe('storage account, read as the Functions host reads AzureWebJobsStorage', () => {
+    it('uses a connection string for tables and queues alike', () => {
+      const connection = 'DefaultEndpointsProtocol=https;AccountName=auditwarden;AccountKey=a2V5;EndpointSuffix=core.windows.net';
+      const settings = parseSettings({ AZURE_TENANT_ID: TENANT, AzureWebJobsStorage: connection });
+      expect(settings.storage).toEqual({ tables: connection, queues: connection });
+      expect(credentialFor(settings.storage.tables, settings.storage)).toBeUndefined();
+    });
+
+    it('turns an account name into the public-cloud endpoints, signed in as the managed identity', () => {
+      const settings = parseSettings({ AZURE_TENANT_ID: TENANT, AzureWebJobsStorage__accountName: 'auditwarden', AzureWebJobsStorage__credential: 'managedidentity' });
+      expect(settings.storage).toEqual({
+        tables: 'https://auditwarden.table.core.windows.net',
+        queues: 'https://auditwarden.queue.core.windows.net',
+        managedIdentity: {},
+      });
+      expect(credentialFor(settings.storage.tables, settings.storage)?.constructor.name).toBe('ManagedIdentityCredential');
+      expect(openStoreFromSettings(settings).tables.endpoint).toBe('https://auditwarden.table.core.windows.net');
+    });
+
+    it('takes explicit service URLs and a user-assigned identity over the account name', () => {
+      const clientId = '0f1e2d3c-4b5a-4697-8899-aabbccddeeff';
+      const settings = parseSettings({
+        AZURE_TENANT_ID: TENANT,
+        AzureWebJobsStorage__accountName: 'ignored',
+        AzureWebJobsStorage__tableServiceUri: 'https://auditwarden.table.core.usgovcloudapi.net/',
+        AzureWebJobsStorage__queueServiceUri: 'https://auditwarden.queue.core.usgovcloudapi.net',
+        AzureWebJobsStorage__clientId: clientId,
+      });
+      expect(settings.storage).toEqual({
+        tables: 'https://auditwarden.table.core.usgovcloudapi.net',
+        queues: 'https://auditwarden.queue.core.usgovcloudapi.net',
+        managedIdentity: { clientId },
+      });
+    });
+
+    it('signs in with DefaultAzureCredential when an endpoint is given without a managed identity', () => {
+      const settings = parseSettings({ AZURE_TENANT_ID: TENANT, AzureWebJobsStorage__accountName: 'auditwarden' });
+      expect(credentialFor(settings.storage.queues, settings.storage)?.constructor.name).toBe('DefaultAzureCredential');
+    });
+
+    it('names what is wrong with identity-based settings', () => {
+      expect(failure(() => parseSettings({ AZURE_TENANT_ID: TENANT, AzureWebJobsStorage__tableServiceUri: 'https://a.table.core.windows.net' }))).toContain(
+        'AzureWebJobsStorage__queueServiceUri: is required with AzureWebJobsStorage__tableServiceUri',
+      );
+      const message = failure(() =>
+        parseSettings({ AZURE_TENANT_ID: TENANT, AzureWebJobsStorage__accountName: 'Audit_Warden', AzureWebJobsStorage__credential: 'secret', AzureWebJobsStorage__clientId: 'me' }),
+      );
+      expect(message).toContain('AzureWebJobsStorage__accountName: AzureWebJobsStorage__accountName must be a storage account name');
+      expect(message).toContain('AzureWebJobsStorage__credential: AzureWebJobsStorage__credential must be "managedidentity"');
+      expect(message).toContain('AzureWebJobsStorage__clientId: AzureWebJobsStorage__clientId must be the GUID');
+    });
   });
 });
