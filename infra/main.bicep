@@ -22,6 +22,9 @@ param scanSchedule string = '0 0 2 * * *'
 @description('User principal names or group object ids allowed to approve remediation, comma-separated.')
 param approvers string = ''
 
+@description('Client id of the Entra app registration approvers sign in with (App Service Authentication), in the Microsoft 365 tenant; see infra/README.md.')
+param signInClientId string
+
 var suffix = uniqueString(resourceGroup().id, name)
 var storageName = toLower(take('${name}${suffix}', 24))
 var deploymentContainer = 'app-package'
@@ -110,6 +113,37 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPROVAL_SIGNING_KEY', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=approval-signing-key)' }
       ]
     }
+  }
+}
+
+// App Service Authentication ("Easy Auth"). The approval and dashboard pages are anonymous at the
+// Functions level (a browser following a Teams link cannot carry a function key) and trust the
+// x-ms-client-principal headers, which are evidence only when Easy Auth signs the user in and
+// replaces whatever a caller sent. So sign-in is required for everything but the query API, whose
+// routes are guarded by function keys and read no principal.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [ '/api/findings', '/api/events', '/api/scans', '/api/mailboxes' ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: signInClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${m365TenantId}/v2.0'
+        }
+        validation: { allowedAudiences: [ signInClientId, 'api://${signInClientId}' ] }
+      }
+    }
+    login: { tokenStore: { enabled: false } }
+    httpSettings: { requireHttps: true }
   }
 }
 
