@@ -11,7 +11,7 @@ import { EVENT_SHARDS, type StoreTables } from './tables';
  * Drift events, append-only, stored twice because Table Storage has no secondary index and the two
  * questions people ask need different keys:
  *
- * - by object, tables `driftevents00..15`: PartitionKey = `tenant|bucket(objectId)`, RowKey =
+ * - by object, tables `driftevents00..63` (see EVENT_SHARDS): PartitionKey = `tenant|bucket(objectId)`, RowKey =
  *   `objectId|invertedTime|ruleId|logonType|seq`. One mailbox's history is one range read inside
  *   one partition, newest first; a night's events batch 100 to a transaction per bucket.
  * - by time, tables `timeline<yyyymm>`: PartitionKey = `tenant|invertedHour`, RowKey =
