@@ -3,7 +3,7 @@
  * history comes back once a lot of history is stored. Against Azurite, so operation counts are
  * exact and times are an emulator's (Azure is faster per request, and its queries use indexes).
  *
- *   node dist/scripts/bench-store.js            100,000 mailboxes, 1,000,000 events (several minutes)
+ *   node dist/scripts/bench-store.js            100,000 mailboxes, 1,000,000 events (~30 min on 2 cores)
  *   node dist/scripts/bench-store.js --quick    10,000 mailboxes, 100,000 events
  *   node dist/scripts/bench-store.js --mailboxes 50000 --events 300000
  *
