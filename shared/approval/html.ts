@@ -32,3 +32,25 @@ function render(value: HtmlValue): string {
   if (Array.isArray(value)) return value.map(render).join('');
   return escapeHtml(String(value));
 }
+
+/**
+ * A whole page: `style` is the page's constant stylesheet, inlined as-is (its strictHtmlHeaders
+ * CSP admits exactly that text by hash), and the page asks not to be indexed or to leak a referrer.
+ */
+export function htmlDocument(title: string, style: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>${title} · Audit Warden</title>
+<style>${new SafeHtml(style)}</style>
+</head>
+<body><main>
+${body}
+</main></body>
+</html>
+`.value;
+}

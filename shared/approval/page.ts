@@ -4,7 +4,7 @@ import { formatZodIssues } from '../config/zod-format';
 import type { RuleId } from '../domain/finding';
 import { ValidationError } from '../errors';
 import { RULE_METADATA } from '../rules/pack';
-import { SafeHtml, html } from './html';
+import { SafeHtml, html, htmlDocument } from './html';
 import { type ApprovalDecision, type ApprovalFormTokenFailure, type ApprovalTokenFailure, approvalDecisionSchema } from './links';
 
 /**
@@ -265,21 +265,7 @@ ${request.expected !== undefined ? html`<dt>Expected</dt><dd>${request.expected}
 }
 
 function page(title: string, body: SafeHtml): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${title} · Audit Warden</title>
-<style>${new SafeHtml(STYLE)}</style>
-</head>
-<body><main>
-${body}
-</main></body>
-</html>
-`.value;
+  return htmlDocument(title, STYLE, body);
 }
 
 function formatUtc(date: Date): string {

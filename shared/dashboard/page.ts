@@ -1,5 +1,5 @@
 import { strictHtmlHeaders } from '../http/html';
-import { html, SafeHtml } from '../approval/html';
+import { html, htmlDocument, SafeHtml } from '../approval/html';
 import { RULE_IDS, SEVERITIES, type RuleId, type Severity } from '../domain/finding';
 import { RULE_METADATA } from '../rules/pack';
 import type { DriftEventView, FindingView, ScanView } from '../services/history';
@@ -147,21 +147,7 @@ ${list.map(
 }
 
 function document(title: string, body: SafeHtml): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<title>${title} · Audit Warden</title>
-<style>${new SafeHtml(STYLE)}</style>
-</head>
-<body><main>
-${body}
-</main></body>
-</html>
-`.value;
+  return htmlDocument(title, STYLE, body);
 }
 
 function value(item: FindingView['expected']): string {
