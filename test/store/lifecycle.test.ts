@@ -1,5 +1,7 @@
 import { findingKey } from '../../shared/domain/finding';
+import { eventShardOf } from '../../shared/store/events';
 import type { AuditStore } from '../../shared/store/open';
+import { uniqueName } from '../support/storage';
 import { day, newStore, objectIdOf, observed, scan, TENANT, type MailboxSpec } from './helpers';
 
 async function allFindings(store: AuditStore) {
@@ -75,5 +77,19 @@ describe('a finding through its lifecycle', () => {
     const reopened = (await allFindings(store)).get(`mailbox-audit-disabled|${objectIdOf(1)}`);
     expect(reopened).toMatchObject({ status: 'open', episode: 2, seq: 3, episodeStartSeq: 3, firstSeen: day(4) });
     expect(await eventsOf(store, 1)).toEqual(['detected:mailbox-audit-disabled', 'resolved:mailbox-audit-disabled', 'detected:mailbox-audit-disabled']);
+  });
+
+  it('creates event tables by their first write, and reads a history whose table does not exist yet as empty', async () => {
+    const prefix = uniqueName('shards');
+    const fresh = newStore(prefix);
+    await scan(fresh, [observed({ index: 1, auditEnabled: false }), observed({ index: 2 })], day(1));
+
+    const tables: string[] = [];
+    for await (const table of fresh.tables.serviceClient().listTables()) if (table.name?.startsWith(prefix)) tables.push(table.name.slice(prefix.length));
+    const written = fresh.tables.names.eventShard(eventShardOf(objectIdOf(1))).slice(prefix.length);
+    expect(tables.sort()).toEqual(['findings', 'mailboxes', 'scans', 'timeline202601', 'upnindex', written].sort());
+
+    const unwritten = Array.from({ length: 500 }, (_, index) => objectIdOf(index + 10)).find((id) => eventShardOf(id) !== eventShardOf(objectIdOf(1)))!;
+    await expect(fresh.events.forObject(TENANT, unwritten, { from: new Date(0), to: day(10) }, { pageSize: 10 })).resolves.toEqual({ items: [] });
   });
 });
