@@ -11,9 +11,10 @@ import { EVENT_SHARDS, type StoreTables } from './tables';
  * Drift events, append-only, stored twice because Table Storage has no secondary index and the two
  * questions people ask need different keys:
  *
- * - by object, tables `driftevents00..63` (see EVENT_SHARDS): PartitionKey = `tenant|bucket(objectId)`, RowKey =
- *   `objectId|invertedTime|ruleId|logonType|seq`. One mailbox's history is one range read inside
- *   one partition, newest first; a night's events batch 100 to a transaction per bucket.
+ * - by object, tables `driftevents00..63` (see EVENT_SHARDS): PartitionKey =
+ *   `tenant|bucket(objectId)`, RowKey = `objectId|invertedTime|ruleId|logonType|seq`. One mailbox's
+ *   history is one range read inside one partition, newest first; a night's events batch up to 100
+ *   to a transaction per bucket.
  * - by time, tables `timeline<yyyymm>`: PartitionKey = `tenant|invertedHour`, RowKey =
  *   `invertedTime|objectId|...`. "What changed between these dates" is one range read per month,
  *   newest first; retention drops whole months. Hour partitions, not days or months: a partition
