@@ -97,6 +97,7 @@ export class StoreTables {
   private readonly clients = new Map<string, TableClient>();
   private readonly ensured = new Map<string, Promise<void>>();
   private service?: TableServiceClient;
+  private resolvedCredential?: TokenCredential;
   private readonly options: TableServiceClientOptions;
 
   constructor(private readonly connection: StoreConnection) {
@@ -161,9 +162,10 @@ export class StoreTables {
     return storageError(error, doing, this.endpoint);
   }
 
+  /** One credential for every client of this store, so tokens are fetched and cached once. */
   private credential(): TokenCredential {
-    this.connection.credential ??= storageCredential();
-    return this.connection.credential;
+    this.resolvedCredential ??= this.connection.credential ?? storageCredential();
+    return this.resolvedCredential;
   }
 }
 
