@@ -1,17 +1,49 @@
 import type { LogonType } from './audit';
 
+/** The 2026 rule pack (DESIGN.md), in the order findings come out in. */
 export const RULE_IDS = [
   'org-audit-disabled',
-  'mailbox-audit-disabled',
-  'mailitemsaccessed-missing',
-  'audit-actions-missing',
-  'retention-too-short',
+  'audit-log-ingestion-disabled',
   'audit-bypass-enabled',
-  'default-audit-set-customised',
-  'advanced-auditing-plan-missing',
+  'mailitemsaccessed-missing',
   'licence-inherited-blocks-mia',
+  'audit-actions-missing',
+  'audit-retention-too-short',
+  'advanced-auditing-plan-missing',
+  'mailbox-audit-disabled',
+  'mailbox-audit-log-age-short',
+  'default-audit-set-customised',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
+
+/**
+ * Ids of earlier packs and the id that replaced each. Rows stored under an old id read as the new
+ * one, so history keeps its thread across the rename.
+ */
+export const RENAMED_RULE_IDS: Readonly<Record<string, RuleId>> = {
+  // AuditLogAgeLimit governs only the mailbox audit log, not the unified audit log (REFERENCE.md §0).
+  'retention-too-short': 'mailbox-audit-log-age-short',
+};
+
+/** A stored or typed rule id as the current pack names it; undefined when no rule has that name. */
+export function canonicalRuleId(id: string): RuleId | undefined {
+  if ((RULE_IDS as readonly string[]).includes(id)) return id as RuleId;
+  return RENAMED_RULE_IDS[id];
+}
+
+/**
+ * What a remediation can do. Every kind only ever strengthens auditing; the pack says which kinds
+ * may fix which rule, and a queued change of another kind is refused.
+ */
+export const CHANGE_KINDS = [
+  'set-mailbox',
+  'set-bypass-association',
+  'set-organization-config',
+  'set-admin-audit-log-config',
+  'reprocess-licence',
+  'assign-licence',
+] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];

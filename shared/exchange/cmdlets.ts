@@ -3,10 +3,12 @@ import { ServiceError, ValidationError } from '../errors';
 import type { CmdletParameters, ExchangeCommandRunner } from './client';
 import { isExchangeNotFound } from './errors';
 import {
+  ADMIN_AUDIT_LOG_PROPERTIES,
   BYPASS_PROPERTIES,
   MAILBOX_PROPERTIES,
   ORGANIZATION_PROPERTIES,
   toBypassAssociation,
+  toIngestionEnabled,
   toMailboxSnapshot,
   toOrganizationSnapshot,
 } from './records';
@@ -72,13 +74,44 @@ export async function getBypassAssociation(client: ExchangeCommandRunner, identi
   return associations.find((item) => item.identity.toLowerCase() === wanted || item.objectId.toLowerCase() === wanted);
 }
 
+/**
+ * Get-OrganizationConfig and Get-AdminAuditLogConfig together: the two tenant-wide switches. The
+ * second needs the Audit Logs role (or View-Only Configuration); when it fails the snapshot says
+ * ingestion is unknown and why, so the rule reports an error instead of the scan failing or, worse,
+ * reading the switch as on.
+ */
 export async function getOrganizationConfig(client: ExchangeCommandRunner): Promise<OrganizationAuditSnapshot> {
   const cmdlet = 'Get-OrganizationConfig';
-  const records = (await readAll(client, cmdlet, {}, ORGANIZATION_PROPERTIES)) ?? [];
+  const [records, ingestion] = await Promise.all([
+    readAll(client, cmdlet, {}, ORGANIZATION_PROPERTIES).then((found) => found ?? []),
+    getUnifiedAuditLogIngestion(client).then(
+      (enabled) => ({ enabled, error: undefined }),
+      (error: unknown) => ({ enabled: null, error: error instanceof Error ? error.message : String(error) }),
+    ),
+  ]);
   if (records.length !== 1) {
     throw new ServiceError(`${cmdlet} returned ${records.length} records; expected exactly one organization.`, 'exchange');
   }
-  return toOrganizationSnapshot(records[0]);
+  const snapshot = toOrganizationSnapshot(records[0]);
+  snapshot.unifiedAuditLogIngestionEnabled = ingestion.enabled;
+  if (ingestion.error !== undefined) snapshot.ingestionReadError = ingestion.error;
+  return snapshot;
+}
+
+/** Get-AdminAuditLogConfig UnifiedAuditLogIngestionEnabled (REFERENCE.md §2.5). */
+export async function getUnifiedAuditLogIngestion(client: ExchangeCommandRunner): Promise<boolean> {
+  const cmdlet = 'Get-AdminAuditLogConfig';
+  const records = (await readAll(client, cmdlet, {}, ADMIN_AUDIT_LOG_PROPERTIES)) ?? [];
+  if (records.length !== 1) {
+    throw new ServiceError(`${cmdlet} returned ${records.length} records; expected exactly one.`, 'exchange');
+  }
+  return toIngestionEnabled(records[0]);
+}
+
+/** Set-AdminAuditLogConfig: the only parameter that works in Exchange Online; only ever to true. */
+export async function enableUnifiedAuditLogIngestion(client: ExchangeCommandRunner): Promise<CommandOutcome> {
+  const { warnings } = await client.invoke('Set-AdminAuditLogConfig', { UnifiedAuditLogIngestionEnabled: true });
+  return { warnings };
 }
 
 export interface MailboxAuditChange {

@@ -24,10 +24,12 @@ export const MAILBOX_PROPERTIES = [
   'AuditAdmin',
   'DefaultAuditSet',
   'PersistedCapabilities',
+  'Name',
 ] as const;
 
 export const BYPASS_PROPERTIES = ['Identity', 'Guid', 'AuditBypassEnabled'] as const;
 export const ORGANIZATION_PROPERTIES = ['Identity', 'Name', 'AuditDisabled'] as const;
+export const ADMIN_AUDIT_LOG_PROPERTIES = ['Identity', 'UnifiedAuditLogIngestionEnabled'] as const;
 
 /** JSON booleans, or the "True"/"False" strings PowerShell-shaped output may carry. */
 const booleanValue = z.unknown().transform((value, ctx) => {
@@ -95,6 +97,7 @@ const mailboxRecordSchema = z.object({
   DefaultAuditSet: logonTypes,
   // Absent when not returned; the snapshot then leaves it undefined rather than claiming "none".
   PersistedCapabilities: multiValued.optional(),
+  Name: optionalText.optional(),
 });
 
 const bypassRecordSchema = z
@@ -104,6 +107,9 @@ const bypassRecordSchema = z
 const organizationRecordSchema = z
   .object({ Identity: optionalText, Name: optionalText, AuditDisabled: booleanValue })
   .refine((record) => record.Identity !== '' || record.Name !== '', { message: 'expected an Identity or a Name' });
+
+// Live answers carry more properties and `<Prop>@data.type` sidecar keys (REFERENCE.md §2.5): ignored.
+const adminAuditLogRecordSchema = z.object({ UnifiedAuditLogIngestionEnabled: booleanValue });
 
 export function toMailboxSnapshot(record: unknown, cmdlet = 'Get-Mailbox'): MailboxAuditSnapshot {
   const data = parseRecord(mailboxRecordSchema, record, cmdlet, 'mailbox');
@@ -121,6 +127,7 @@ export function toMailboxSnapshot(record: unknown, cmdlet = 'Get-Mailbox'): Mail
     defaultAuditSet: data.DefaultAuditSet,
   };
   if (data.PersistedCapabilities !== undefined) snapshot.persistedCapabilities = data.PersistedCapabilities;
+  if (data.Name) snapshot.name = data.Name;
   return snapshot;
 }
 
@@ -135,7 +142,13 @@ export function toBypassAssociation(record: unknown, cmdlet = 'Get-MailboxAuditB
 
 export function toOrganizationSnapshot(record: unknown, cmdlet = 'Get-OrganizationConfig'): OrganizationAuditSnapshot {
   const data = parseRecord(organizationRecordSchema, record, cmdlet, 'organization config');
-  return { identity: data.Identity || data.Name, auditDisabled: data.AuditDisabled };
+  // Ingestion comes from another cmdlet; getOrganizationConfig's caller fills it in.
+  return { identity: data.Identity || data.Name, auditDisabled: data.AuditDisabled, unifiedAuditLogIngestionEnabled: null };
+}
+
+/** Get-AdminAuditLogConfig's UnifiedAuditLogIngestionEnabled. */
+export function toIngestionEnabled(record: unknown, cmdlet = 'Get-AdminAuditLogConfig'): boolean {
+  return parseRecord(adminAuditLogRecordSchema, record, cmdlet, 'admin audit log config').UnifiedAuditLogIngestionEnabled;
 }
 
 function parseRecord<T>(schema: z.ZodType<T>, record: unknown, cmdlet: string, kind: string): T {

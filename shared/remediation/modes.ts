@@ -1,6 +1,6 @@
-import { modeFor, type AuditPolicy } from '../config/policy';
+import type { AuditPolicy } from '../config/policy';
 import type { RemediationMode, RuleId } from '../domain/finding';
-import { LICENCE_RULES } from './plan';
+import { modeFor, RULE_METADATA } from '../rules/pack';
 
 /**
  * The mode a rule's plans run in. The policy decides (`modeFor`), with one floor: a licence change
@@ -8,7 +8,7 @@ import { LICENCE_RULES } from './plan';
  */
 export function effectiveMode(policy: AuditPolicy, ruleId: RuleId): RemediationMode {
   const mode = modeFor(policy, ruleId);
-  return mode === 'auto' && LICENCE_RULES.has(ruleId) ? 'approval' : mode;
+  return mode === 'auto' && RULE_METADATA[ruleId].licenceChange ? 'approval' : mode;
 }
 
 /** Orders plans so that, when the blast radius limit cuts a night short, the worst drift goes first. */

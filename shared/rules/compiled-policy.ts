@@ -3,8 +3,16 @@ import type { AuditPolicy, PolicyException } from '../config/policy';
 import { LOGON_TYPES, MAIL_ITEMS_ACCESSED, type LogonType } from '../domain/audit';
 import type { RuleId } from '../domain/finding';
 
-/** Actions Exchange records only for users with Audit (Premium): MailItemsAccessed, Send, SearchQueryInitiated. */
-export const PREMIUM_ONLY_ACTIONS: ReadonlySet<string> = new Set(auditActions.premiumOnly);
+/**
+ * Actions that were Audit (Premium)-only before 2024 (MailItemsAccessed, Send, SearchQueryInitiated):
+ * a policy with mailItemsAccessedScope "advanced-auditing" requires them only from Premium users.
+ */
+export const ADVANCED_AUDITING_SCOPED_ACTIONS: ReadonlySet<string> = new Set(auditActions.advancedAuditingScoped);
+
+/** Actions Exchange accepts but reportedly does not log (REFERENCE.md §0): requiring them proves nothing. */
+export const ACCEPTED_BUT_NOT_LOGGED: Readonly<Record<string, string>> = {
+  MailboxLogin: 'Exchange accepts MailboxLogin for Owner but reportedly does not log it (Microsoft, 2023), so requiring it proves nothing',
+};
 
 /** What each logon type accepts, Microsoft's managed set, and the extended preset (audit-actions.json). */
 export const VALID_ACTIONS: Readonly<Record<LogonType, readonly string[]>> = auditActions.valid;
@@ -46,6 +54,8 @@ export interface CompiledPolicy {
    * fixed — so the scan service should warn about them once per scan.
    */
   readonly ignoredAdditionalActions: Readonly<Record<LogonType, readonly string[]>>;
+  /** What a person should know about this policy (printed once per scan): e.g. actions that are not logged. */
+  readonly notes: readonly string[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -74,8 +84,8 @@ export function compilePolicy(policy: AuditPolicy): CompiledPolicy {
 
 /**
  * The actions the policy requires for a logon type, sorted. `premiumRequired` comes from
- * `premiumActionsRequired`: without it, premium-only actions (MailItemsAccessed, Send,
- * SearchQueryInitiated) are left out, because Exchange refuses or ignores them.
+ * `premiumActionsRequired`: without it, the actions scoped to Audit (Premium) users (MailItemsAccessed,
+ * Send, SearchQueryInitiated) are left out, as a policy with mailItemsAccessedScope "advanced-auditing" asks.
  */
 export function requiredActionsFor(policy: AuditPolicy, logonType: LogonType, premiumRequired: boolean): readonly string[] {
   const lookups = compilePolicy(policy);
@@ -100,7 +110,7 @@ function build(policy: AuditPolicy): CompiledPolicy {
     }
     ignoredAdditionalActions[logonType] = ignored;
     const wanted = [...preset[logonType], ...additional];
-    requiredStandard[logonType] = requiredActions(logonType, wanted.filter((action) => !PREMIUM_ONLY_ACTIONS.has(action)));
+    requiredStandard[logonType] = requiredActions(logonType, wanted.filter((action) => !ADVANCED_AUDITING_SCOPED_ACTIONS.has(action)));
     requiredPremium[logonType] = requiredActions(logonType, wanted);
   }
 
@@ -111,8 +121,15 @@ function build(policy: AuditPolicy): CompiledPolicy {
     exceptions.set(exception.rule, list);
   }
 
+  const notes: string[] = [];
+  for (const [action, note] of Object.entries(ACCEPTED_BUT_NOT_LOGGED)) {
+    const where = LOGON_TYPES.filter((type) => requiredPremium[type].all.includes(action));
+    if (where.length > 0) notes.push(`The policy requires ${action} for ${where.join(', ')}: ${note}.`);
+  }
+
   return {
     policy,
+    notes,
     mailboxTypes: new Set(policy.mailboxTypes),
     requiredStandard,
     requiredPremium,

@@ -136,7 +136,7 @@ function run<I>(
         objectType: subject.objectType,
         objectId: subject.objectId,
         userPrincipalName: subject.userPrincipalName,
-        severity,
+        severity: violation.severity ?? severity,
         expected: violation.expected,
         actual: violation.actual,
       };

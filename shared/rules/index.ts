@@ -7,7 +7,9 @@
  *   audit-bypass-enabled            false / true
  *   mailitemsaccessed-missing       per logon type: ['MailItemsAccessed'] / that logon type's list, sorted
  *   audit-actions-missing           per logon type: the missing actions, sorted / that logon type's list, sorted
- *   retention-too-short             '>= 180 days' / 90 (AuditLogAgeLimit in days)
+ *   audit-log-ingestion-disabled    true / false (UnifiedAuditLogIngestionEnabled)
+ *   mailbox-audit-log-age-short     '>= 180 days' / 90 (AuditLogAgeLimit in days)
+ *   audit-retention-too-short       '>= 365 days' / '180 days (Audit (Standard))'
  *   default-audit-set-customised    per logon type: 'Microsoft-managed (in DefaultAuditSet)' / 'customised (not in DefaultAuditSet)'
  *   advanced-auditing-plan-missing  'Enabled' / why not: 'disabled in the licence assignment of SKU …',
  *                                   'not in assignedPlans' or 'capabilityStatus Suspended'
@@ -25,6 +27,7 @@ export type {
   OrganizationRule,
   OrganizationRuleInput,
   Rule,
+  CoverageEffect,
   RuleMetadata,
   RuleOutcome,
   Violation,
@@ -32,7 +35,8 @@ export type {
 export {
   EXTENDED_PRESET_ACTIONS,
   MICROSOFT_DEFAULT_ACTIONS,
-  PREMIUM_ONLY_ACTIONS,
+  ADVANCED_AUDITING_SCOPED_ACTIONS,
+  ACCEPTED_BUT_NOT_LOGGED,
   VALID_ACTIONS,
   compilePolicy,
   exceptionExpiresAt,
@@ -42,7 +46,7 @@ export {
   type RequiredActions,
 } from './compiled-policy';
 export { mailboxInScope, premiumActionsRequired, premiumExemption } from './scope';
-export { BYPASS_RULES, MAILBOX_RULES, ORGANIZATION_RULES, RULES, RULES_BY_ID, RULE_METADATA, ruleMetadata } from './pack';
+export { BYPASS_RULES, MAILBOX_RULES, ORGANIZATION_RULES, RULES, RULES_BY_ID, RULE_METADATA, modeFor, ruleMetadata } from './pack';
 export {
   evaluateBypassAssociation,
   evaluateMailbox,
@@ -59,4 +63,6 @@ export { licenceInheritedBlocksMia } from './licence-inherited-blocks-mia';
 export { mailboxAuditDisabled } from './mailbox-audit-disabled';
 export { mailItemsAccessedMissing } from './mailitemsaccessed-missing';
 export { orgAuditDisabled } from './org-audit-disabled';
-export { retentionTooShort } from './retention-too-short';
+export { auditLogIngestionDisabled } from './audit-log-ingestion-disabled';
+export { auditRetentionTooShort, unifiedAuditRetention, type UnifiedAuditRetention } from './audit-retention-too-short';
+export { mailboxAuditLogAgeShort } from './mailbox-audit-log-age-short';

@@ -9,7 +9,7 @@ export const MAILBOX_TYPE_NOT_IN_POLICY = notApplicable(
 );
 export const NO_LICENCE = notApplicable('the mailbox has no user licence');
 export const PREMIUM_NOT_LICENSED = notApplicable(
-  'policy.mailItemsAccessedScope is "licensed" and the Advanced Auditing plan is not enabled for the user',
+  'policy.mailItemsAccessedScope is "advanced-auditing" and the Audit (Premium) plan is not enabled for the user',
 );
 
 /** Whether the policy checks this mailbox at all (GroupMailbox, with its fixed action set, never is). */
@@ -18,9 +18,10 @@ export function mailboxInScope(policy: AuditPolicy, mailbox: Pick<MailboxAuditSn
 }
 
 /**
- * Why premium-only actions (MailItemsAccessed, Send, SearchQueryInitiated) are not required for
- * this mailbox, or undefined when they are: the mailbox is in scope and either the policy requires
- * them everywhere ("all") or the user's Advanced Auditing plan is enabled ("licensed").
+ * Why MailItemsAccessed (and Send, SearchQueryInitiated) are not required for this mailbox, or
+ * undefined when they are: the mailbox is in scope and either the policy requires them everywhere
+ * ("all", the default since Exchange audits them for Audit (Standard) too) or the user's Audit
+ * (Premium) plan is enabled ("advanced-auditing").
  */
 export function premiumExemption(input: Pick<MailboxRuleInput, 'mailbox' | 'licence' | 'policy'>): RuleOutcome | undefined {
   if (!mailboxInScope(input.policy, input.mailbox)) return MAILBOX_TYPE_NOT_IN_POLICY;

@@ -1,4 +1,5 @@
 import type { MailboxAuditSnapshot } from '../domain/audit';
+import type { CoverageTally, MailboxCoverage } from '../rules/coverage';
 import type { Finding, ObjectType, RuleId } from '../domain/finding';
 
 export interface ScanRun {
@@ -19,6 +20,8 @@ export interface ObservedObject {
   userPrincipalName: string;
   /** Mailboxes only: the audit configuration as read, kept in history when it changes. */
   mailbox?: MailboxAuditSnapshot;
+  /** Mailboxes only: whether its reads are recorded, kept with the snapshot so history can answer "on date D". */
+  coverage?: MailboxCoverage;
   findings: Finding[];
   excepted: ExceptedFinding[];
 }
@@ -31,6 +34,8 @@ export interface ScanTotals {
   ruleErrors: number;
   apiCalls: number;
   throttledCalls: number;
+  /** The tenant's coverage figure: in-scope mailboxes by verdict, overall and per logon type. */
+  coverage: CoverageTally;
 }
 
 /** What the record changed: the demo and the Teams digest print it ("what changed last night"). */

@@ -8,6 +8,7 @@ import type {
 import type { Finding, RuleId } from '../domain/finding';
 import type { Logger } from '../logging';
 import { evaluateBypassAssociation, evaluateMailbox, evaluateOrganization, type Evaluation } from '../rules';
+import { addToTally, emptyCoverageTally, mailboxCoverage } from '../rules/coverage';
 import type { ObservedObject, ScanChanges, ScanRecorder, ScanRun, ScanTotals } from './scan-recorder';
 
 /** The reads a scan makes; implemented over Graph + Exchange Online (tenant-reader.ts), faked in unit tests. */
@@ -88,6 +89,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     return { phase, mailboxesDone: mailboxes, licensedMailboxesDone: licensedMailboxes, licensedUsers, apiCalls: usage.calls, throttledCalls: usage.throttled };
   });
 
+  const coverage = emptyCoverageTally();
+  // Accounts whose bypass is on, by every name Exchange may give them: a mailbox whose own account
+  // is among them has its Owner reads unrecorded. Few per tenant, so cheap to hold.
+  const bypassedAccounts = new Set<string>();
+
   const observe = async (object: Omit<ObservedObject, 'findings' | 'excepted'>, evaluation: Evaluation) => {
     for (const finding of evaluation.findings) {
       if (finding.error) ruleErrors += 1;
@@ -109,6 +115,10 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       (async () => {
         for await (const association of reader.bypassAssociations()) {
           bypassAssociations += 1;
+          if (association.auditBypassEnabled) {
+            bypassedAccounts.add(association.identity.toLowerCase());
+            bypassedAccounts.add(association.objectId.toLowerCase());
+          }
           await observe(
             { objectType: 'bypass-association', objectId: association.objectId, userPrincipalName: association.identity },
             evaluateBypassAssociation({ association, policy }, now),
@@ -116,9 +126,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         }
       })(),
     ]);
+    const organizationEvaluation = evaluateOrganization({ organization, policy }, now);
+    const organizationFindings = [...organizationEvaluation.findings, ...organizationEvaluation.excepted.map((item) => item.finding)];
     await observe(
       { objectType: 'organization', objectId: organization.identity, userPrincipalName: organization.identity },
-      evaluateOrganization({ organization, policy }, now),
+      organizationEvaluation,
     );
 
     phase = 'mailboxes';
@@ -126,18 +138,25 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       mailboxes += 1;
       const licence = licences.get(mailbox.objectId);
       if (licence) licensedMailboxes += 1;
+      const evaluation = evaluateMailbox(
+        {
+          mailbox,
+          licence,
+          organization,
+          policy,
+          mailItemsAccessedRefused: memory.mailItemsAccessedRefused.has(mailbox.objectId),
+        },
+        now,
+      );
+      const verdict = mailboxCoverage({
+        mailboxFindings: evaluation.excepted.length === 0 ? evaluation.findings : [...evaluation.findings, ...evaluation.excepted.map((item) => item.finding)],
+        organizationFindings,
+        ownAccountBypassed: bypassedAccounts.size > 0 && ownAccountBypassed(mailbox, bypassedAccounts),
+      });
+      addToTally(coverage, verdict);
       await observe(
-        { objectType: 'mailbox', objectId: mailbox.objectId, userPrincipalName: mailbox.userPrincipalName, mailbox },
-        evaluateMailbox(
-          {
-            mailbox,
-            licence,
-            organization,
-            policy,
-            mailItemsAccessedRefused: memory.mailItemsAccessedRefused.has(mailbox.objectId),
-          },
-          now,
-        ),
+        { objectType: 'mailbox', objectId: mailbox.objectId, userPrincipalName: mailbox.userPrincipalName, mailbox, coverage: verdict },
+        evaluation,
       );
       progress.maybeReport();
     }
@@ -153,6 +172,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       ruleErrors,
       apiCalls: usage.calls,
       throttledCalls: usage.throttled,
+      coverage,
     };
     const changes = await recorder.complete(totals);
     phase = 'done';
@@ -182,6 +202,13 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   } finally {
     progress.stop();
   }
+}
+
+/** Whether any name of the mailbox's account (Name, UPN, object id, mailbox Guid) has an enabled bypass. */
+function ownAccountBypassed(mailbox: MailboxAuditSnapshot, bypassed: ReadonlySet<string>): boolean {
+  return [mailbox.name, mailbox.userPrincipalName, mailbox.objectId, mailbox.exchangeGuid].some(
+    (name) => name !== undefined && name !== '' && bypassed.has(name.toLowerCase()),
+  );
 }
 
 /** Licensed users by Entra object id: the only per-user state a scan keeps in memory. */

@@ -1,6 +1,6 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import type { LogonType } from '../domain/audit';
-import type { ObjectType, RuleId, Severity } from '../domain/finding';
+import { canonicalRuleId, type ObjectType, type RuleId, type Severity } from '../domain/finding';
 import { BatchWriter, type RowWrite } from './batch-writer';
 import { bucketOf, bucketPartition, invertedHour, invertedTime, objectKey, tenantKey } from './keys';
 import type { DriftEvent, DriftEventType } from './model';
@@ -109,7 +109,7 @@ export function toDriftEvent(entity: TableEntityResult<EventEntity>): DriftEvent
     eventId: entity.eventId,
     seq: entity.seq,
     type: entity.type,
-    ruleId: entity.ruleId,
+    ruleId: (canonicalRuleId(entity.ruleId) ?? entity.ruleId) as RuleId,
     objectType: entity.objectType,
     objectId: entity.objectId,
     userPrincipalName: entity.upn,

@@ -1,7 +1,7 @@
 import { odata, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { PolicyException } from '../config/policy';
 import type { LogonType } from '../domain/audit';
-import { findingKey, type Finding, type FindingValue, type ObjectType, type RuleId, type Severity } from '../domain/finding';
+import { canonicalRuleId, findingKey, type Finding, type FindingValue, type ObjectType, type RuleId, type Severity } from '../domain/finding';
 import { ValidationError } from '../errors';
 import type { Logger } from '../logging';
 import { BatchWriter, type RowResult, type RowWrite } from './batch-writer';
@@ -177,7 +177,8 @@ export function stateFromEntity(entity: TableEntityResult<Partial<FindingEntity>
     partitionKey: entity.partitionKey ?? '',
     rowKey: entity.rowKey ?? '',
     key: entity.findingKey ?? '',
-    ruleId: entity.ruleId as RuleId,
+    // Rows stored under a rule's earlier id read as its current id.
+    ruleId: (canonicalRuleId(entity.ruleId ?? '') ?? entity.ruleId) as RuleId,
     objectType: entity.objectType as ObjectType,
     objectId: entity.objectId ?? '',
     upn: entity.upn ?? '',
@@ -696,7 +697,7 @@ export function planChange(state: FindingState, current: StoredFinding, change: 
 /** Parses `ruleId|objectId[|logonType]` (findingKey's format) back into its parts. */
 export function parseFindingKey(key: string): FindingRef {
   const parts = key.split('|');
-  const ruleId = parts[0] as RuleId;
+  const ruleId = (canonicalRuleId(parts[0] ?? '') ?? parts[0]) as RuleId;
   const last = parts[parts.length - 1];
   if (parts.length >= 3 && (last === 'Owner' || last === 'Delegate' || last === 'Admin')) {
     return { ruleId, objectId: parts.slice(1, -1).join('|'), logonType: last };

@@ -1,5 +1,6 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import type { MailboxAuditSnapshot } from '../domain/audit';
+import type { MailboxCoverage } from '../rules/coverage';
 import type { RowWrite } from './batch-writer';
 import { isNotFound } from './errors';
 import { bucketOf, bucketPartition, canonicalJson, checkKeyLength, digest, encodeKeyPart, invertedTime, objectKey, tenantPartitionRange } from './keys';
@@ -34,6 +35,8 @@ type SnapshotEntity = {
   scanId: string;
   configHash: string;
   configuration: string;
+  /** MailboxCoverage as JSON (rows written before coverage existed have none). */
+  coverage?: string;
 };
 
 type RefusalEntity = {
@@ -72,12 +75,17 @@ export interface MailboxCurrent {
   miaRefusedReason?: string;
 }
 
-/** The audit configuration's digest: lists compared as sets, since Exchange does not promise an order. */
-export function configHashOf(snapshot: MailboxAuditSnapshot): string {
+/**
+ * The digest of what a snapshot records: the audit configuration (lists compared as sets, since
+ * Exchange does not promise an order) and the coverage verdict, so a verdict that changes without
+ * the mailbox changing (org auditing or ingestion switched) is recorded too.
+ */
+export function configHashOf(snapshot: MailboxAuditSnapshot, coverage?: MailboxCoverage): string {
   const sorted = (list: readonly string[] | undefined) => (list ? [...list].sort() : null);
   return digest(
     canonicalJson({
       ...snapshot,
+      ...(coverage ? { coverage } : {}),
       auditActions: Object.fromEntries(Object.entries(snapshot.auditActions).map(([type, actions]) => [type, sorted(actions)])),
       defaultAuditSet: sorted(snapshot.defaultAuditSet),
       persistedCapabilities: sorted(snapshot.persistedCapabilities),
@@ -128,7 +136,7 @@ export class MailboxRepository {
   }
 
   /** The row a changed configuration adds. */
-  snapshotRow(tenantId: string, snapshot: MailboxAuditSnapshot, configHash: string, at: Date, scanId: string): RowWrite {
+  snapshotRow(tenantId: string, snapshot: MailboxAuditSnapshot, configHash: string, at: Date, scanId: string, coverage?: MailboxCoverage): RowWrite {
     const row: SnapshotEntity = {
       partitionKey: this.partitionOf(tenantId, snapshot.objectId),
       rowKey: checkKeyLength(`s|${objectKey(snapshot.objectId)}|${invertedTime(at)}`, 'The mailbox id'),
@@ -140,6 +148,7 @@ export class MailboxRepository {
       scanId,
       configHash,
       configuration: JSON.stringify(snapshot),
+      ...(coverage ? { coverage: JSON.stringify(coverage) } : {}),
     };
     return { table: this.tables.names.mailboxes, action: ['upsert', row, 'Replace'] };
   }
@@ -268,5 +277,6 @@ function toSnapshot(entity: TableEntityResult<SnapshotEntity>): StoredSnapshot {
     scanId: entity.scanId,
     configHash: entity.configHash,
     configuration: JSON.parse(entity.configuration) as unknown,
+    ...(entity.coverage ? { coverage: JSON.parse(entity.coverage) as MailboxCoverage } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { LogonType } from '../domain/audit';
 import type { FindingValue, ObjectType, RuleId, Severity } from '../domain/finding';
+import type { CoverageTally, MailboxCoverage } from '../rules/coverage';
 
 /**
  * What the store keeps about findings, drift events, scan runs and mailbox configuration.
@@ -127,6 +128,8 @@ export interface StoredScanRun {
   mailboxes?: number;
   bypassAssociations?: number;
   findingsByRule: Partial<Record<RuleId, number>>;
+  /** The tenant's coverage figure (scans recorded before coverage existed have none). */
+  coverage?: CoverageTally;
   ruleErrors?: number;
   apiCalls?: number;
   throttledCalls?: number;
@@ -148,4 +151,6 @@ export interface StoredSnapshot {
   scanId: string;
   configHash: string;
   configuration: unknown;
+  /** Whether the mailbox's reads were recorded while this snapshot was in force (absent on older rows). */
+  coverage?: MailboxCoverage;
 }

@@ -1,5 +1,6 @@
 import type { PolicyException } from '../config/policy';
 import type { MailboxAuditSnapshot } from '../domain/audit';
+import type { MailboxCoverage } from '../rules/coverage';
 import type { Finding } from '../domain/finding';
 import { ServiceError } from '../errors';
 import { silentLogger, type Logger } from '../logging';
@@ -121,7 +122,7 @@ export class TableScanRecorder implements ScanRecorder {
     this.seenObjects.add(object.objectId.toLowerCase());
     for (const finding of object.findings) await this.planFinding(finding, undefined);
     for (const { finding, exception } of object.excepted) await this.planFinding(finding, exception);
-    if (object.mailbox) await this.planSnapshot(object.mailbox);
+    if (object.mailbox) await this.planSnapshot(object.mailbox, object.coverage);
     if (this.buffered() >= this.flushRows) await this.flush();
   }
 
@@ -189,16 +190,16 @@ export class TableScanRecorder implements ScanRecorder {
     this.queue({ ref: finding, transition, replan: (state) => planObservation(state, finding, exception, ctx) });
   }
 
-  private async planSnapshot(snapshot: MailboxAuditSnapshot): Promise<void> {
+  private async planSnapshot(snapshot: MailboxAuditSnapshot, coverage: MailboxCoverage | undefined): Promise<void> {
     const { run } = this.begun();
     const id = snapshot.objectId.toLowerCase();
-    const configHash = configHashOf(snapshot);
+    const configHash = configHashOf(snapshot, coverage);
     const current = this.mailboxes.get(id);
     if (current && current.configHash === configHash) return;
     if (this.queuedMailboxes.has(id)) await this.flush();
     const upnLower = snapshot.userPrincipalName.toLowerCase();
     if (!current || current.upnLower !== upnLower) this.upnRows.push(this.store.mailboxes.upnIndexRow(run.tenantId, snapshot.userPrincipalName, snapshot.objectId));
-    this.snapshotRows.push(this.store.mailboxes.snapshotRow(run.tenantId, snapshot, configHash, run.startedAt, run.scanId));
+    this.snapshotRows.push(this.store.mailboxes.snapshotRow(run.tenantId, snapshot, configHash, run.startedAt, run.scanId, coverage));
     this.queuedMailboxes.add(id);
     this.mailboxes.set(id, { objectId: snapshot.objectId, upnLower, configHash, mailItemsAccessedRefused: current?.mailItemsAccessedRefused ?? false });
   }

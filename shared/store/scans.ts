@@ -1,5 +1,6 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
-import type { RuleId } from '../domain/finding';
+import { canonicalRuleId, type RuleId } from '../domain/finding';
+import type { CoverageTally } from '../rules/coverage';
 import type { ScanRun, ScanTotals } from '../services/scan-recorder';
 import { isNotFound } from './errors';
 import { checkKeyLength, encodeKeyPart, tenantKey } from './keys';
@@ -24,6 +25,8 @@ type ScanEntity = {
   mailboxes?: number;
   bypassAssociations?: number;
   findingsByRule?: string;
+  /** CoverageTally as JSON. */
+  coverage?: string;
   ruleErrors?: number;
   apiCalls?: number;
   throttledCalls?: number;
@@ -79,6 +82,7 @@ export class ScanRunRepository {
       mailboxes: totals.mailboxes,
       bypassAssociations: totals.bypassAssociations,
       findingsByRule: JSON.stringify(totals.findingsByRule),
+      coverage: JSON.stringify(totals.coverage),
       ruleErrors: totals.ruleErrors,
       apiCalls: totals.apiCalls,
       throttledCalls: totals.throttledCalls,
@@ -147,7 +151,8 @@ export function toScanRun(entity: TableEntityResult<ScanEntity>): StoredScanRun 
     durationMs: entity.durationMs,
     mailboxes: entity.mailboxes,
     bypassAssociations: entity.bypassAssociations,
-    findingsByRule: entity.findingsByRule ? (JSON.parse(entity.findingsByRule) as Partial<Record<RuleId, number>>) : {},
+    findingsByRule: entity.findingsByRule ? countsByCurrentRuleId(JSON.parse(entity.findingsByRule) as Record<string, number>) : {},
+    ...(entity.coverage ? { coverage: JSON.parse(entity.coverage) as CoverageTally } : {}),
     ruleErrors: entity.ruleErrors,
     apiCalls: entity.apiCalls,
     throttledCalls: entity.throttledCalls,
@@ -157,4 +162,14 @@ export function toScanRun(entity: TableEntityResult<ScanEntity>): StoredScanRun 
     stillOpen: entity.stillOpen,
     reason: entity.reason,
   };
+}
+
+/** Counts stored under a rule's earlier id add to its current id; ids no rule has any more are dropped. */
+function countsByCurrentRuleId(stored: Record<string, number>): Partial<Record<RuleId, number>> {
+  const counts: Partial<Record<RuleId, number>> = {};
+  for (const [id, count] of Object.entries(stored)) {
+    const current = canonicalRuleId(id);
+    if (current && typeof count === 'number') counts[current] = (counts[current] ?? 0) + count;
+  }
+  return counts;
 }
