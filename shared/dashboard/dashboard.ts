@@ -136,8 +136,9 @@ export class Dashboard {
 }
 
 function withLastCompleted(scans: Awaited<ReturnType<HistoryService['scans']>>['items']) {
-  const last = scans.find((scan) => scan.status === 'completed');
-  return last ? { lastCompletedScan: last } : {};
+  const completed = scans.filter((scan) => scan.status === 'completed');
+  const [last, previous] = completed;
+  return last ? { lastCompletedScan: last, ...(previous ? { previousCompletedScan: previous } : {}) } : {};
 }
 
 /** A bad APPROVERS value admits nobody here; the approval endpoint reports it. */

@@ -1,3 +1,4 @@
+import { coverageFigure, formatCoverageCounts, formatCoverageHeadline } from '../rules/coverage';
 import { strictHtmlHeaders } from '../http/html';
 import { html, htmlDocument, SafeHtml } from '../approval/html';
 import { RULE_IDS, SEVERITIES, type RuleId, type Severity } from '../domain/finding';
@@ -28,6 +29,8 @@ export interface DashboardData {
   generatedAt: Date;
   /** The newest completed scan: its totals are the open findings per rule. */
   lastCompletedScan?: ScanView;
+  /** The completed scan before it: the coverage figure's change is measured against it. */
+  previousCompletedScan?: ScanView;
   findings: { items: FindingView[]; more: boolean };
   events: { items: DriftEventView[]; more: boolean; days: number };
   scans: ScanView[];
@@ -76,7 +79,13 @@ function overview(data: DashboardData): SafeHtml {
   const rules = RULE_IDS.filter((ruleId) => (counts[ruleId] ?? 0) > 0).sort(
     (a, b) => SEVERITIES.indexOf(RULE_METADATA[a].severity) - SEVERITIES.indexOf(RULE_METADATA[b].severity) || (counts[b] ?? 0) - (counts[a] ?? 0),
   );
-  return html`<section><h2>Open findings</h2>
+  const figure = scan.coverage ? coverageFigure(scan.coverage, data.previousCompletedScan?.coverage) : undefined;
+  return html`${
+    figure
+      ? html`<section><h2>Coverage</h2><p class="${figure.counts['not-recorded'] > 0 ? 'critical' : ''}"><b>${formatCoverageHeadline(figure)}</b></p>
+<p class="note">${formatCoverageCounts(figure.counts)}. A mailbox's reads are recorded when org auditing and unified audit log ingestion are on, MailItemsAccessed is audited for its Owner, Delegate and Admin logon types, Exchange applied its licence and its account does not bypass auditing; at risk when they are recorded but the evidence is weakened (kept too briefly, lists frozen, other actions missing).</p></section>`
+      : ''
+  }<section><h2>Open findings</h2>
 <p class="note">As of the last completed scan, started ${utc(new Date(scan.startedAt))}${
     scan.mailboxes !== undefined ? html` (${count(scan.mailboxes)} mailboxes)` : ''
   }.</p>

@@ -122,3 +122,53 @@ export function formatShare(share: number | null): string {
   const tenths = Math.floor(share * 1000) / 10;
   return `${tenths.toFixed(1)} %`;
 }
+
+/** The tenant's figure as people read it: shares overall and per logon type, and the change since the last scan. */
+export interface CoverageFigure {
+  mailboxes: number;
+  /** Share of in-scope mailboxes whose reads are recorded for all three logon types (0–1), null with none in scope. */
+  share: number | null;
+  byLogonType: Record<LogonType, number | null>;
+  counts: Record<CoverageState, number>;
+  /** Percentage points since the previous scan's figure; absent without one. */
+  changePoints?: number;
+}
+
+export function coverageFigure(tally: CoverageTally, previous?: CoverageTally): CoverageFigure {
+  const share = recordedShare(tally.overall);
+  const figure: CoverageFigure = {
+    mailboxes: tally.mailboxes,
+    share,
+    byLogonType: {
+      Owner: recordedShare(tally.byLogonType.Owner),
+      Delegate: recordedShare(tally.byLogonType.Delegate),
+      Admin: recordedShare(tally.byLogonType.Admin),
+    },
+    counts: { ...tally.overall },
+  };
+  const before = previous ? recordedShare(previous.overall) : null;
+  if (share !== null && before !== null) figure.changePoints = Math.round((share - before) * 1000) / 10;
+  return figure;
+}
+
+/**
+ * "Reads recorded for 96.2 % of 2,812 in-scope mailboxes (Owner 97.0 %, Delegate 96.5 %, Admin 96.4 %),
+ * +0.4 points since the last scan": the headline the CLI, the digest and the dashboard lead with.
+ */
+export function formatCoverageHeadline(figure: CoverageFigure): string {
+  if (figure.share === null) return 'No mailbox in scope: no coverage figure.';
+  const perType = LOGON_TYPES.map((type) => `${type} ${formatShare(figure.byLogonType[type])}`).join(', ');
+  const change =
+    figure.changePoints === undefined
+      ? ''
+      : figure.changePoints === 0
+        ? ', unchanged since the last scan'
+        : `, ${figure.changePoints > 0 ? '+' : '−'}${Math.abs(figure.changePoints).toFixed(1)} points since the last scan`;
+  return `Reads recorded for ${formatShare(figure.share)} of ${figure.mailboxes.toLocaleString('en-US')} in-scope mailboxes (${perType})${change}`;
+}
+
+/** "1,200 recorded · 1,500 at risk · 112 not recorded". */
+export function formatCoverageCounts(counts: Record<CoverageState, number>): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  return `${n(counts.recorded)} recorded · ${n(counts['at-risk'])} at risk · ${n(counts['not-recorded'])} not recorded`;
+}

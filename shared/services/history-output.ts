@@ -1,3 +1,5 @@
+import { LOGON_TYPES } from '../domain/audit';
+import type { LogonTypeCoverage, MailboxCoverage } from '../rules/coverage';
 import { ValidationError } from '../errors';
 import type { ConfigurationView, DriftEventView, FindingView, ScanView } from './history';
 import { csvHeader, csvRecord, csvRow, shortTime, textTable, type Column } from './tabular';
@@ -128,7 +130,12 @@ export const SCAN_TEXT_COLUMNS: Column<ScanView>[] = [
 
 /** A configuration as property/value pairs: nested objects flattened with dots, lists joined with `;`. */
 export function configurationPairs(view: ConfigurationView): Array<[string, string]> {
+  // The verdict first: "was this mailbox's reading recorded then?" is the question --at answers.
   const pairs: Array<[string, string]> = [
+    ['coverage', view.coverage ? describeVerdict(view.coverage) : 'unknown (recorded before coverage verdicts existed)'],
+    ...(view.coverage
+      ? LOGON_TYPES.map((type): [string, string] => [`coverage.${type}`, describeLogonType(view.coverage!.byLogonType[type])])
+      : []),
     ['objectId', view.objectId],
     ['userPrincipalName', view.userPrincipalName],
     ['inForceSince', view.inForceSince],
@@ -140,6 +147,16 @@ export function configurationPairs(view: ConfigurationView): Array<[string, stri
   };
   walk('', view.configuration);
   return pairs;
+}
+
+const VERDICT_TEXT = { recorded: 'reads recorded', 'at-risk': 'reads recorded, at risk', 'not-recorded': 'reads NOT recorded' } as const;
+
+function describeVerdict(coverage: MailboxCoverage): string {
+  return VERDICT_TEXT[coverage.verdict];
+}
+
+function describeLogonType(entry: LogonTypeCoverage): string {
+  return entry.reasons.length > 0 ? `${VERDICT_TEXT[entry.state]} (${entry.reasons.join(', ')})` : VERDICT_TEXT[entry.state];
 }
 
 export function writeConfiguration(out: Sink, format: OutputFormat, view: ConfigurationView | null, document: Record<string, unknown>): void {

@@ -1,3 +1,4 @@
+import type { CoverageTally, MailboxCoverage } from '../rules/coverage';
 import { z } from 'zod';
 import type { LogonType } from '../domain/audit';
 import type { FindingValue, ObjectType, RuleId, Severity } from '../domain/finding';
@@ -69,6 +70,8 @@ export interface ScanView {
   gone?: number;
   stillOpen?: number;
   findingsByRule: Partial<Record<RuleId, number>>;
+  /** In-scope mailboxes by coverage verdict, overall and per logon type. */
+  coverage?: CoverageTally;
   ruleErrors?: number;
   apiCalls?: number;
   throttledCalls?: number;
@@ -91,6 +94,11 @@ export interface ConfigurationView {
   /** The scan that first read this configuration; it stayed in force until the next snapshot. */
   inForceSince: string;
   scanId: string;
+  /**
+   * Whether the mailbox's reads were recorded while this snapshot was in force (as the scan that
+   * took it judged them); absent for snapshots recorded before verdicts existed.
+   */
+  coverage?: MailboxCoverage;
   configuration: unknown;
 }
 
@@ -270,6 +278,7 @@ export class HistoryService {
           userPrincipalName: snapshot.userPrincipalName,
           inForceSince: snapshot.at.toISOString(),
           scanId: snapshot.scanId,
+          ...(snapshot.coverage ? { coverage: snapshot.coverage } : {}),
           configuration: snapshot.configuration,
         }
       : undefined;
@@ -348,6 +357,7 @@ export function scanView(run: StoredScanRun): ScanView {
     ...(run.gone !== undefined ? { gone: run.gone } : {}),
     ...(run.stillOpen !== undefined ? { stillOpen: run.stillOpen } : {}),
     findingsByRule: run.findingsByRule,
+    ...(run.coverage ? { coverage: run.coverage } : {}),
     ...(run.ruleErrors !== undefined ? { ruleErrors: run.ruleErrors } : {}),
     ...(run.apiCalls !== undefined ? { apiCalls: run.apiCalls } : {}),
     ...(run.throttledCalls !== undefined ? { throttledCalls: run.throttledCalls } : {}),

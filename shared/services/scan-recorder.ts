@@ -50,6 +50,8 @@ export interface ScanChanges {
 export interface ScanMemory {
   /** Mailboxes (object ids) for which Exchange refused MailItemsAccessed when remediation tried. */
   mailItemsAccessedRefused: ReadonlySet<string>;
+  /** The last completed scan's coverage figure, for "how it changed since the last scan". */
+  previousCoverage?: CoverageTally;
 }
 
 /**

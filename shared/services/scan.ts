@@ -8,7 +8,8 @@ import type {
 import type { Finding, RuleId } from '../domain/finding';
 import type { Logger } from '../logging';
 import { evaluateBypassAssociation, evaluateMailbox, evaluateOrganization, type Evaluation } from '../rules';
-import { addToTally, emptyCoverageTally, mailboxCoverage } from '../rules/coverage';
+import { compilePolicy } from '../rules/compiled-policy';
+import { addToTally, emptyCoverageTally, mailboxCoverage, type CoverageTally } from '../rules/coverage';
 import type { ObservedObject, ScanChanges, ScanRecorder, ScanRun, ScanTotals } from './scan-recorder';
 
 /** The reads a scan makes; implemented over Graph + Exchange Online (tenant-reader.ts), faked in unit tests. */
@@ -50,6 +51,8 @@ export interface ScanOptions {
 export interface ScanResult {
   run: ScanRun;
   totals: ScanTotals;
+  /** The last completed scan's coverage figure, when one was recorded. */
+  previousCoverage?: CoverageTally;
   changes: ScanChanges;
   durationMs: number;
 }
@@ -104,6 +107,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   };
 
   logger.info('scan started', { tenantId: run.tenantId, scanId: run.scanId });
+  for (const note of compilePolicy(policy).notes) logger.warn(note, { tenantId: run.tenantId });
   const memory = await recorder.begin(run);
   try {
     const now = startedAt;
@@ -188,7 +192,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       apiCalls: usage.calls,
       durationMs,
     });
-    return { run, totals, changes, durationMs };
+    return { run, totals, changes, durationMs, ...(memory.previousCoverage ? { previousCoverage: memory.previousCoverage } : {}) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     logger.error('scan failed; nothing was resolved', { tenantId: run.tenantId, scanId: run.scanId, reason });

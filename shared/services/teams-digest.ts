@@ -1,3 +1,4 @@
+import { coverageFigure, formatCoverageCounts, formatCoverageHeadline } from '../rules/coverage';
 import { APPROVAL_LINK_TTL_MS, parsePublicBaseUrl, signApprovalLinks } from '../approval/links';
 import { ApprovalSigningKey } from '../approval/signing-key';
 import type { Settings } from '../config/settings';
@@ -53,7 +54,7 @@ export interface TeamsNotifierOptions {
 }
 
 /** The scan as the digest needs it: a ScanResult fits. */
-export type DigestScan = Pick<ScanResult, 'run' | 'totals' | 'changes'>;
+export type DigestScan = Pick<ScanResult, 'run' | 'totals' | 'changes' | 'previousCoverage'>;
 
 export interface ScanDigestInput {
   tenantId: string;
@@ -120,6 +121,7 @@ export class TeamsNotifier {
         approvals: this.approvalsWithLinks(pending, now, logger, fields),
         approvalsTotal: pending.length,
         ruleErrors: input.scan.totals.ruleErrors,
+        ...(input.scan.totals.coverage ? { coverage: coverageForCard(input.scan) } : {}),
         ...this.dashboard(),
       });
       return await this.post(card, { ...fields, card: 'digest', pendingApprovals: pending.length }, logger);
@@ -259,6 +261,11 @@ function secretsOf(webhookUrl: string | undefined, signingKey: string | undefine
   }
   if (signingKey) secrets.push(signingKey);
   return [...new Set(secrets.filter((secret) => secret.length >= 8 && secret !== '/'))].sort((a, b) => b.length - a.length);
+}
+
+function coverageForCard(scan: DigestScan): { headline: string; counts: string; allRecorded: boolean } {
+  const figure = coverageFigure(scan.totals.coverage, scan.previousCoverage);
+  return { headline: formatCoverageHeadline(figure), counts: formatCoverageCounts(figure.counts), allRecorded: figure.counts['not-recorded'] === 0 };
 }
 
 /** How `audit-warden scan` posts its digest (after a stored scan, unless --no-notify). */

@@ -114,7 +114,10 @@ export class TableScanRecorder implements ScanRecorder {
       findings: this.findings.size,
       mailboxes: this.mailboxes.size,
     });
-    return { mailItemsAccessedRefused: refused };
+    return {
+      mailItemsAccessedRefused: refused,
+      ...(this.previousCompleted?.coverage ? { previousCoverage: this.previousCompleted.coverage } : {}),
+    };
   }
 
   async observe(object: ObservedObject): Promise<void> {

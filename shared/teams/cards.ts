@@ -81,6 +81,11 @@ export interface DigestInput {
   approvalsTotal?: number;
   /** Rules that threw on some object (reported, never a crash). */
   ruleErrors?: number;
+  /**
+   * The tenant's coverage figure, which the card leads with: the headline (share of mailboxes whose
+   * reads are recorded, per logon type, change since the last scan) and the counts by verdict.
+   */
+  coverage?: { headline: string; counts: string; allRecorded: boolean };
   /** Where "and N more" points: the dashboard or a drift query. */
   dashboardUrl?: string;
 }
@@ -136,6 +141,7 @@ const digestSchema = z.object({
   approvals: z.array(approvalSchema),
   approvalsTotal: countSchema,
   ruleErrors: countSchema.optional(),
+  coverage: z.object({ headline: z.string().max(400), counts: z.string().max(200), allRecorded: z.boolean() }).optional(),
   dashboardUrl: urlSchema.optional(),
 });
 type Digest = z.infer<typeof digestSchema>;
@@ -289,6 +295,12 @@ function digestCard(digest: Digest, show: { approvals: number; examples: number 
       isSubtle: true,
       spacing: 'None',
     }),
+    ...(digest.coverage
+      ? [
+          text(plain(digest.coverage.headline), { weight: 'Bolder', color: digest.coverage.allRecorded ? 'Good' : 'Attention', wrap: true }),
+          text(plain(digest.coverage.counts), { isSubtle: true, spacing: 'None' }),
+        ]
+      : []),
     {
       type: 'FactSet',
       facts: [
@@ -312,7 +324,7 @@ function digestCard(digest: Digest, show: { approvals: number; examples: number 
       : []),
     ...approvalSection(digest, show.approvals),
   ];
-  const fallback = `Audit Warden: ${count(openTotal)} open findings, ${count(digest.opened.count)} new, ${count(
+  const fallback = `Audit Warden: ${digest.coverage ? `${digest.coverage.headline}; ` : ''}${count(openTotal)} open findings, ${count(digest.opened.count)} new, ${count(
     digest.approvalsTotal,
   )} waiting for approval`;
   return cardOf(body, fallback, digest.dashboardUrl);

@@ -3,6 +3,7 @@ import { loadSettings } from '../../config/settings';
 import type { Finding, RuleId } from '../../domain/finding';
 import { RULE_IDS } from '../../domain/finding';
 import { ruleMetadata } from '../../rules';
+import { coverageFigure, formatCoverageCounts, formatCoverageHeadline } from '../../rules/coverage';
 import { openScanEnvironment, type EnvironmentOptions } from '../../services/environment';
 import { runScan, type ScanProgress, type ScanResult } from '../../services/scan';
 import type { ScanNotifier } from '../../services/teams-digest';
@@ -90,6 +91,7 @@ function scanSummary(result: ScanResult, stored: boolean) {
     durationMs: result.durationMs,
     mailboxes: result.totals.mailboxes,
     bypassAssociations: result.totals.bypassAssociations,
+    coverage: { ...coverageFigure(result.totals.coverage, result.previousCoverage), byLogonTypeCounts: result.totals.coverage.byLogonType },
     findingsByRule: result.totals.findingsByRule,
     ruleErrors: result.totals.ruleErrors,
     apiCalls: result.totals.apiCalls,
@@ -162,7 +164,12 @@ export function formatSummary(result: ScanResult, stored: boolean): string {
   const widths = [0, 1, 2].map((column) => Math.max(...[['rule', 'severity', 'findings'], ...rows].map((row) => row[column]!.length)));
   const line = (row: string[]) => `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}`;
   const findings = Object.values(totals.findingsByRule).reduce((sum, count) => sum + count, 0);
+  const figure = coverageFigure(totals.coverage, result.previousCoverage);
+  const critical = RULE_IDS.filter((id) => ruleMetadata(id).severity === 'critical').reduce((sum, id) => sum + (totals.findingsByRule[id] ?? 0), 0);
   const out = [
+    formatCoverageHeadline(figure),
+    `  ${formatCoverageCounts(figure.counts)}${critical > 0 ? ` · ${critical} critical finding${critical === 1 ? '' : 's'} open` : ''}`,
+    '',
     `Scan ${result.run.scanId} of tenant ${result.run.tenantId}`,
     `  ${totals.mailboxes.toLocaleString('en-US')} mailboxes, ${totals.bypassAssociations.toLocaleString('en-US')} bypass associations in ${(result.durationMs / 1000).toFixed(1)} s · ${totals.apiCalls} API calls (${totals.throttledCalls} throttled)`,
     '',
