@@ -4,19 +4,23 @@
  * receiver — through the same clients, services, functions and command line that run against
  * Microsoft's cloud. No account needed. What it shows, night by night:
  *
- *   1. a stored scan, checked against the simulated tenant's ground truth;
+ *   1. a stored scan, checked against the simulated tenant's ground truth, led by the coverage
+ *      figure (org auditing and unified audit log ingestion are both off: nothing is recorded);
  *   2. an admin fixes some drift by hand, new drift appears: the second scan records what changed;
  *   3. remediation fixes the automatic rules and verifies each fix; approval rules wait;
- *   4. the nightly timer function posts the Teams digest; one request is approved through the real
- *      approval endpoints (GET confirms, POST decides) and applied;
- *   5. a fresh scan: no drift left for the automatic rules.
+ *   4. the nightly timer function posts the Teams digest; the org-level fixes (org auditing,
+ *      ingestion) are approved through the real approval endpoints (GET confirms, POST decides);
+ *   5. the licence fixes: reprocessing first, a direct licence (keeping the group's disabled plans)
+ *      only where Exchange still refuses;
+ *   6. a fresh scan, ending with the coverage figure and the count of open critical findings.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { DEFAULT_POLICY, loadPolicy } from '../shared/config/policy';
-import { modeFor } from '../shared/rules/pack';
+import { modeFor, RULE_METADATA } from '../shared/rules/pack';
+import { formatCoverageCounts, formatCoverageHeadline, type CoverageFigure } from '../shared/rules/coverage';
 import { loadSettings } from '../shared/config/settings';
 import { findingKey, type RuleId } from '../shared/domain/finding';
 import { main as cli } from '../shared/cli/main';
@@ -69,11 +73,20 @@ async function runSummarised(args: string[]): Promise<number> {
   return code;
 }
 
+/** "key value, key value": log fields as a person reads them, not as JSON. */
+function readable(fields: Record<string, unknown> | undefined): string {
+  if (!fields) return '';
+  const parts = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key} ${typeof value === 'object' && value !== null ? Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(' ') : String(value)}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
 /** Logs of services the demo drives directly: warnings and errors only, so the story stays readable. */
 const demoLogger: Logger = {
   info: () => undefined,
-  warn: (message, fields) => say(`  warn: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
-  error: (message, fields) => say(`  error: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+  warn: (message, fields) => say(`  warn: ${message}${readable(fields)}`),
+  error: (message, fields) => say(`  error: ${message}${readable(fields)}`),
 };
 
 async function openFindingsByRule(): Promise<Partial<Record<RuleId, number>>> {
@@ -84,6 +97,17 @@ async function openFindingsByRule(): Promise<Partial<Record<RuleId, number>>> {
   return counts;
 }
 
+/** Approves every pending request of these rules from the command line, as the approver. */
+async function approvePending(environment: ReturnType<typeof openRemediationEnvironment>, tenantId: string, rules: readonly RuleId[]): Promise<number> {
+  const pending = await environment.approvals.list(tenantId, 'pending');
+  const wanted = pending.filter((request) => request.ruleIds.some((rule) => rules.includes(rule)));
+  for (const [index, request] of wanted.entries()) {
+    await run(['approve', request.requestId, '--as', APPROVER], { capture: true, echo: index === 0 });
+  }
+  if (wanted.length > 1) say(`  ... and ${wanted.length - 1} more`);
+  return wanted.length;
+}
+
 async function demo(): Promise<void> {
   rmSync(OUTPUT, { recursive: true, force: true });
   mkdirSync(OUTPUT, { recursive: true });
@@ -91,7 +115,7 @@ async function demo(): Promise<void> {
   heading('Starting the embedded default: Azurite, a simulated tenant, a Teams receiver');
   const azurite = await startAzurite();
   const sim = await startSimulatedTenant({
-    tenant: generateTenant({ seed: SEED, mailboxes: MAILBOXES, orgAuditDisabled: true }),
+    tenant: generateTenant({ seed: SEED, mailboxes: MAILBOXES, orgAuditDisabled: true, ingestionDisabled: true }),
     latencyMs: 5,
   });
   const teams = await startTeamsWebhookReceiver({ outputDir: join(OUTPUT, 'teams') });
@@ -116,7 +140,7 @@ async function demo(): Promise<void> {
   const environment = openRemediationEnvironment(loadSettings(process.env), policy, { logger: demoLogger });
   const server = await startLocalServer({ environment, trustPrincipalHeaders: true, port: 0, logger: demoLogger });
   process.env.PUBLIC_BASE_URL = server.url;
-  say(`Tenant ${sim.tenant.domain}: ${MAILBOXES.toLocaleString('en-US')} mailboxes (org auditing switched off), Graph and Exchange at ${sim.baseUrl}`);
+  say(`Tenant ${sim.tenant.domain}: ${MAILBOXES.toLocaleString('en-US')} mailboxes (org auditing and unified audit log ingestion switched off, as an intruder would leave them), Graph and Exchange at ${sim.baseUrl}`);
   say(`Azurite tables and queues on 127.0.0.1:${azurite.tablePort}/${azurite.queuePort}; approvals and dashboard at ${server.url}/api/dashboard`);
 
   try {
@@ -131,19 +155,21 @@ async function demo(): Promise<void> {
     const expected = new Set(groundTruth(sim.tenant).map(findingKey));
     const missed = [...expected].filter((key) => !reported.has(key)).length;
     const extra = [...reported].filter((key) => !expected.has(key)).length;
-    say(`${reported.size} findings reported, ${expected.size} expected: ${missed === 0 && extra === 0 ? 'identical ✓' : `${missed} missed, ${extra} unexpected ✗`}`);
+    say(`${reported.size} findings reported, ${expected.size} expected: ${missed === 0 && extra === 0 ? 'the same findings, none missed, none extra' : `${missed} missed, ${extra} unexpected ✗`}`);
     if (missed > 0 || extra > 0) process.exitCode = 1;
 
     heading('During the day: an admin fixes 25 mailboxes by hand; 15 others drift');
     const drifted = sim.tenant.mailboxes.filter((mailbox) => mailbox.drift && mailbox.recipientTypeDetails === 'UserMailbox');
     const fixedByHand = drifted.slice(0, 25);
     for (const mailbox of fixedByHand) fixDrift(sim.tenant, mailbox.guid, 'all');
-    const clean = sim.tenant.mailboxes.filter((mailbox) => !mailbox.drift && mailbox.recipientTypeDetails === 'UserMailbox');
+    // Drift appears on mailboxes that were clean all along: the ones just fixed stay fixed.
+    const fixed = new Set(fixedByHand.map((mailbox) => mailbox.guid));
+    const clean = sim.tenant.mailboxes.filter((mailbox) => !mailbox.drift && mailbox.recipientTypeDetails === 'UserMailbox' && !fixed.has(mailbox.guid));
     for (const [index, mailbox] of clean.slice(0, 15).entries()) {
-      injectDrift(sim.tenant, mailbox.guid, index % 3 === 0 ? { kind: 'audit-disabled' } : index % 3 === 1 ? { kind: 'retention-short' } : { kind: 'action-removed', logonType: 'Owner', action: 'MailItemsAccessed' });
+      injectDrift(sim.tenant, mailbox.guid, index % 3 === 0 ? { kind: 'audit-disabled' } : index % 3 === 1 ? { kind: 'audit-log-age-short' } : { kind: 'action-removed', logonType: 'Owner', action: 'MailItemsAccessed' });
     }
     const example = fixedByHand[0]!;
-    say(`e.g. ${example.primarySmtpAddress} fixed; ${clean[0]!.primarySmtpAddress} lost mailbox auditing`);
+    say(`e.g. ${example.primarySmtpAddress} fixed by hand; ${clean[2]!.primarySmtpAddress} lost MailItemsAccessed for its owner`);
 
     heading('Night 2: the scan records what changed');
     await run(['scan', '--quiet']);
@@ -160,7 +186,7 @@ async function demo(): Promise<void> {
       functionName: 'nightly-scan',
       logHandler: (level, ...args) => {
         if (level === 'information' && (args[0] === 'nightly scan summary' || args[0] === 'nightly remediation plan')) {
-          say(`  [nightly-scan] ${String(args[0])} ${JSON.stringify(args[1])}`);
+          say(`  [nightly-scan] ${String(args[0])}${readable(args[1] as Record<string, unknown> | undefined)}`);
         } else if (level === 'warning' || level === 'error') say(`  [nightly-scan] ${level}: ${args.map(String).join(' ')}`);
       },
     });
@@ -172,45 +198,61 @@ async function demo(): Promise<void> {
     const digest = teams.deliveries.at(-1);
     say(`Teams digest posted (${teams.deliveries.length} card(s) so far); rendered as Teams would show it: ${join(OUTPUT, 'teams', `card-${String(digest?.index ?? 0).padStart(3, '0')}.html`)}`);
 
-    heading(`Approval: ${APPROVER} approves one request from the card, through the real endpoints`);
-    const approveUrl = digest ? findApproveUrl(digest.card) : undefined;
-    if (!approveUrl) {
+    heading(`Approval: ${APPROVER} approves the org-level fixes from the card, through the real endpoints`);
+    // The card lists the most severe requests first: the two org switches are critical.
+    const approveUrls = digest ? findApproveUrls(digest.card) : [];
+    if (approveUrls.length === 0) {
       say('no approval request on the card ✗');
       process.exitCode = 1;
-    } else {
-      const outcome = await approveThroughEndpoint({ approveUrl, principal: { id: '4f1c2d3e-0000-4000-8000-00000000a11c', name: APPROVER }, baseUrl: server.url });
+    }
+    const principal = { id: '4f1c2d3e-0000-4000-8000-00000000a11c', name: APPROVER };
+    for (const approveUrl of approveUrls.slice(0, 2)) {
+      const outcome = await approveThroughEndpoint({ approveUrl, principal, baseUrl: server.url });
       say(`GET (confirmation page, decides nothing): HTTP ${outcome.confirmStatus}; POST (the decision): HTTP ${outcome.status}`);
-      const replay = await approveThroughEndpoint({ approveUrl, principal: { id: '4f1c2d3e-0000-4000-8000-00000000a11c', name: APPROVER }, baseUrl: server.url });
+    }
+    if (approveUrls[0]) {
+      const replay = await approveThroughEndpoint({ approveUrl: approveUrls[0], principal, baseUrl: server.url });
       say(`the same link again: HTTP ${replay.confirmStatus} (a link decides once)`);
     }
+    // Whatever org-level request the card did not carry is approved from the command line.
+    await approvePending(environment, sim.tenantId, ['org-audit-disabled', 'audit-log-ingestion-disabled']);
+    await runSummarised(['remediate', '--quiet']);
 
-    heading('The licence fixes: Exchange refused MailItemsAccessed where the plan only came through a group');
-    const pending = await environment.approvals.list(sim.tenantId, 'pending');
-    const licence = pending.filter((request) => request.ruleIds.includes('licence-inherited-blocks-mia'));
+    heading('The licence fixes: Exchange has not applied the licence some groups assign');
     // A direct assignment needs a usage location, which group-licensed users often lack: an admin sets it first.
     const noLocation = sim.tenant.users.filter((user) => user.groupProvisioningFailed && user.usageLocation === null);
     for (const user of noLocation) user.usageLocation = 'US';
     say(`an admin sets the usage location that ${noLocation.length} of those users lacked (a licence cannot be assigned without one)`);
-    say(`${pending.length} approval requests pending, ${licence.length} of them direct licence assignments; approving those from the command line:`);
-    for (const [index, request] of licence.entries()) {
-      await run(['approve', request.requestId, '--as', APPROVER], { capture: true, echo: index === 0 });
-    }
-    if (licence.length > 1) say(`  ... and ${licence.length - 1} more`);
-    say('then the queued changes are applied: the licences first, then MailItemsAccessed, which Exchange now accepts');
+    say('first step, automatic: Graph reprocessLicenseAssignment (changes no plan, takes no seat); then a scan sees where Exchange still refuses');
     await runSummarised(['remediate', '--quiet']);
+    await run(['scan', '--quiet', '--no-notify']);
+    await runSummarised(['remediate', '--quiet']);
+    say('second step, approved: a direct licence that keeps every plan the group left disabled');
+    const licences = await approvePending(environment, sim.tenantId, ['licence-inherited-blocks-mia']);
+    say(`${licences} direct licence assignment(s) approved; applying them, then MailItemsAccessed, which Exchange now accepts`);
+    await runSummarised(['remediate', '--quiet']);
+    await run(['scan', '--quiet', '--no-notify']);
     await runSummarised(['remediate', '--quiet']);
 
-    heading('Night 4: a fresh scan');
-    await run(['scan', '--quiet', '--no-notify']);
+    heading('Night 5: a fresh scan');
+    const { stdout: lastScan } = await run(['scan', '--quiet', '--no-notify', '--json'], { capture: true });
+    const final = JSON.parse(lastScan) as { scan: { coverage: CoverageFigure } };
     const open = await openFindingsByRule();
     const autoRules = (Object.keys(open) as RuleId[]).filter((rule) => modeFor(DEFAULT_POLICY, rule) === 'auto');
     const leftAuto = autoRules.reduce((sum, rule) => sum + (open[rule] ?? 0), 0);
-    say(`open findings by rule: ${JSON.stringify(open)}`);
+    const critical = (Object.keys(open) as RuleId[]).filter((rule) => RULE_METADATA[rule].severity === 'critical').reduce((sum, rule) => sum + (open[rule] ?? 0), 0);
+    say('open findings by rule:');
+    for (const rule of Object.keys(open) as RuleId[]) say(`  ${rule.padEnd(32)} ${String(open[rule]).padStart(6)}  (${RULE_METADATA[rule].severity}, ${modeFor(DEFAULT_POLICY, rule)})`);
     say(
       leftAuto === 0
-        ? 'no drift left for the automatic rules ✓ (what remains waits for an approver, or is report-only)'
-        : `${leftAuto} findings of automatic rules remain (blocked: see "audit-warden findings --status blocked")`,
+        ? 'no drift left for the automatic rules (what remains waits for an approver, or is report-only)'
+        : `${leftAuto} findings of automatic rules remain (see "audit-warden findings --status blocked")`,
     );
+    say('');
+    say(formatCoverageHeadline(final.scan.coverage));
+    say(`  ${formatCoverageCounts(final.scan.coverage.counts)}`);
+    say(critical === 0 ? 'Open critical findings: 0 ✓' : `Open critical findings: ${critical} ✗`);
+    if (critical > 0) process.exitCode = 1;
     say(`\nCards posted to Teams: ${teams.deliveries.length}, saved under ${join(OUTPUT, 'teams')}`);
   } finally {
     await server.stop();
@@ -220,14 +262,14 @@ async function demo(): Promise<void> {
   }
 }
 
-/** The first Approve button on a digest card (Action.OpenUrl whose URL asks to approve). */
-function findApproveUrl(card: unknown): string | undefined {
-  let found: string | undefined;
+/** The Approve buttons on a digest card (Action.OpenUrl whose URL asks to approve), in card order. */
+function findApproveUrls(card: unknown): string[] {
+  const found: string[] = [];
   const walk = (node: unknown): void => {
-    if (found || node === null || typeof node !== 'object') return;
+    if (node === null || typeof node !== 'object') return;
     const record = node as Record<string, unknown>;
     if (record.type === 'Action.OpenUrl' && typeof record.url === 'string' && record.url.includes('d=approve')) {
-      found = record.url;
+      found.push(record.url);
       return;
     }
     for (const value of Object.values(record)) walk(value);

@@ -2,17 +2,34 @@
  * Fixed facts of the simulated Microsoft cloud: SKUs and their service plans, Exchange's audit
  * action tables, mailbox capability names. Ids are Microsoft's real ones where they matter to the
  * production code (the Advanced Auditing plan, the E3/E5 SKUs), so a client never needs to know it
- * is talking to a simulator.
+ * is talking to a simulator. The audit facts come from the simulator's own copy
+ * (microsoft-facts.ts), never from the product.
  */
-import auditActions from '../shared/rules/audit-actions.json';
-import { ADVANCED_AUDITING_PLAN_ID, LOGON_TYPES, MAIL_ITEMS_ACCESSED, type LogonType } from '../shared/domain/audit';
+import {
+  ADVANCED_AUDITING_PLAN_ID,
+  EXCHANGE_ENTERPRISE_CAPABILITY,
+  FOLDER_PERMISSION_ALIASES,
+  LOGON_TYPES,
+  M365_AUDITING_CAPABILITY,
+  MAIL_ITEMS_ACCESSED,
+  MANAGED_DEFAULTS,
+  MESSAGE_BIND,
+  PREMIUM_ONLY_2023,
+  VALID_ACTIONS,
+  type LicenceModel,
+  type LogonType,
+} from './microsoft-facts';
 
-export { ADVANCED_AUDITING_PLAN_ID, LOGON_TYPES, MAIL_ITEMS_ACCESSED, type LogonType };
-
-/** Exchange's PersistedCapabilities value for the Advanced Auditing plan (REFERENCE.md §8). */
-export const M365_AUDITING_CAPABILITY = 'M365Auditing';
-/** The Exchange Online (Plan 2) capability every E3/E5 mailbox carries. */
-export const EXCHANGE_ENTERPRISE_CAPABILITY = 'BPOS_S_Enterprise';
+export {
+  ADVANCED_AUDITING_PLAN_ID,
+  EXCHANGE_ENTERPRISE_CAPABILITY,
+  LOGON_TYPES,
+  M365_AUDITING_CAPABILITY,
+  MAIL_ITEMS_ACCESSED,
+  VALID_ACTIONS,
+  type LicenceModel,
+  type LogonType,
+};
 
 export interface ServicePlan {
   servicePlanId: string;
@@ -62,20 +79,18 @@ export function skuHasAuditPlan(sku: SkuDefinition): boolean {
   return sku.servicePlans.some((plan) => plan.servicePlanId === ADVANCED_AUDITING_PLAN_ID);
 }
 
-/** Actions each logon type accepts, Microsoft's managed default set, and the premium-only actions. */
-export const VALID_ACTIONS: Readonly<Record<LogonType, readonly string[]>> = auditActions.valid;
-export const DEFAULT_ACTIONS: Readonly<Record<LogonType, readonly string[]>> = auditActions.default;
-export const PREMIUM_ONLY: ReadonlySet<string> = new Set(auditActions.premiumOnly);
+/** The Teams plan: what the "no Teams" licensing group disables. */
+export const TEAMS_PLAN_ID = PLANS.teams.servicePlanId;
 
 /**
  * Every name Set-Mailbox binds as a MailboxAuditOperations value. Names outside this set fail
  * parameter binding; names inside it but not valid for the logon type fail validation instead,
  * as Exchange distinguishes the two. The folder-permission trio is accepted and logged as
- * UpdateFolderPermissions (REFERENCE.md §2.3).
+ * UpdateFolderPermissions; MessageBind binds but Exchange Online rejects it as deprecated.
  */
 export const AUDIT_OPERATION_NAMES: readonly string[] = [
   'None',
-  ...new Set([...LOGON_TYPES.flatMap((type) => VALID_ACTIONS[type]), 'AddFolderPermissions', 'ModifyFolderPermissions', 'RemoveFolderPermissions']),
+  ...new Set([...LOGON_TYPES.flatMap((type) => VALID_ACTIONS[type]), ...FOLDER_PERMISSION_ALIASES, MESSAGE_BIND]),
 ];
 const OPERATION_BY_LOWER = new Map(AUDIT_OPERATION_NAMES.map((name) => [name.toLowerCase(), name]));
 
@@ -84,11 +99,11 @@ export function canonicalAuditOperation(name: string): string | undefined {
   return OPERATION_BY_LOWER.get(name.trim().toLowerCase());
 }
 
-const FOLDER_PERMISSION_ALIASES = new Set(['AddFolderPermissions', 'ModifyFolderPermissions', 'RemoveFolderPermissions']);
+const FOLDER_ALIASES = new Set(FOLDER_PERMISSION_ALIASES);
 
 /** What Exchange stores for an accepted action name (the folder-permission trio collapses). */
 export function storedAuditOperation(name: string): string {
-  return FOLDER_PERMISSION_ALIASES.has(name) ? 'UpdateFolderPermissions' : name;
+  return FOLDER_ALIASES.has(name) ? 'UpdateFolderPermissions' : name;
 }
 
 function freezeLists(build: (type: LogonType) => string[]): Readonly<Record<LogonType, readonly string[]>> {
@@ -101,11 +116,21 @@ function freezeLists(build: (type: LogonType) => string[]): Readonly<Record<Logo
  * The lists Exchange manages for a logon type in DefaultAuditSet. Shared by every clean mailbox of
  * the same kind (copy-on-write), which keeps 100,000 mailboxes cheap.
  */
-export const MANAGED_LISTS_PREMIUM = freezeLists((type) => [...DEFAULT_ACTIONS[type]]);
-export const MANAGED_LISTS_STANDARD = freezeLists((type) => DEFAULT_ACTIONS[type].filter((action) => !PREMIUM_ONLY.has(action)));
+export const MANAGED_LISTS_PREMIUM = freezeLists((type) => [...MANAGED_DEFAULTS[type]]);
+/** The '2023' model's lists for a mailbox without M365Auditing: no MailItemsAccessed, Send or SearchQueryInitiated. */
+export const MANAGED_LISTS_STANDARD_2023 = freezeLists((type) => MANAGED_DEFAULTS[type].filter((action) => !PREMIUM_ONLY_2023.has(action)));
+/** The group-licensing failure's lists (both models): MailItemsAccessed missing from all three, nothing else. */
+export const GROUP_FAILURE_LISTS = freezeLists((type) => MANAGED_DEFAULTS[type].filter((action) => action !== MAIL_ITEMS_ACCESSED));
 
-export function managedLists(hasAuditingCapability: boolean): Readonly<Record<LogonType, readonly string[]>> {
-  return hasAuditingCapability ? MANAGED_LISTS_PREMIUM : MANAGED_LISTS_STANDARD;
+/**
+ * Microsoft's managed lists for a mailbox: premium with the M365Auditing capability; the failure's
+ * lists while the group-licensing failure lasts; otherwise per licence model ('2026': the same as
+ * premium, Audit (Standard) got MailItemsAccessed and Send in 2024; '2023': without them).
+ */
+export function managedLists(model: LicenceModel, hasAuditingCapability: boolean, groupFailure: boolean): Readonly<Record<LogonType, readonly string[]>> {
+  if (hasAuditingCapability) return MANAGED_LISTS_PREMIUM;
+  if (groupFailure) return GROUP_FAILURE_LISTS;
+  return model === '2023' ? MANAGED_LISTS_STANDARD_2023 : MANAGED_LISTS_PREMIUM;
 }
 
 /** The mailbox types Exchange returns for -RecipientTypeDetails; others fail binding. */

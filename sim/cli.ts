@@ -2,6 +2,7 @@
  * Runs the simulated tenant until Ctrl-C and prints the settings a client needs:
  *
  *   node dist/sim/cli.js --seed 1 --mailboxes 2000 [--port 7000] [--latency-ms 0] [--org-audit-disabled]
+ *                        [--ingestion-disabled] [--licence-model 2026|2023]
  *
  * The environment lines go to stdout (so `eval "$(... | grep =)"` style use works); the summary
  * goes to stderr.
@@ -9,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS, type FaultKind } from './faults';
 import { startSimulatedTenant } from './server';
+import { LICENCE_MODELS, type LicenceModel } from './microsoft-facts';
 import { generateTenant, groundTruthCounts, MAX_MAILBOXES } from './tenant';
 
 const USAGE = `Usage: node dist/sim/cli.js --seed <int> --mailboxes <count> [options]
@@ -19,6 +21,9 @@ Options:
   --port <port>                port on 127.0.0.1 (default: a free port)
   --latency-ms <ms>            latency added to every Graph and Exchange response (default 0)
   --org-audit-disabled         set Get-OrganizationConfig AuditDisabled = True
+  --ingestion-disabled         set Get-AdminAuditLogConfig UnifiedAuditLogIngestionEnabled = False
+  --licence-model <2026|2023>  Exchange's licence behaviour (default 2026: MailItemsAccessed and Send
+                               in Audit (Standard); 2023: Audit (Premium) only, refused otherwise)
   --iso8601                    print AuditLogAgeLimit as P180D instead of 180.00:00:00
   --concurrency-limit <n>      Exchange requests beyond n in flight get the concurrency error
   --fault-rate <0..1>          random faults, drawn from the seed
@@ -46,6 +51,8 @@ async function main(argv: string[]): Promise<void> {
         port: { type: 'string' },
         'latency-ms': { type: 'string' },
         'org-audit-disabled': { type: 'boolean' },
+        'ingestion-disabled': { type: 'boolean' },
+        'licence-model': { type: 'string' },
         iso8601: { type: 'boolean' },
         'concurrency-limit': { type: 'string' },
         'fault-rate': { type: 'string' },
@@ -79,8 +86,18 @@ async function main(argv: string[]): Promise<void> {
     if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--fault-kinds: unknown kind '${kind}'; use ${FAULT_KINDS.join(', ')}.`);
   }
 
+  const licenceModel = values['licence-model'] ?? '2026';
+  if (!(LICENCE_MODELS as readonly string[]).includes(licenceModel)) throw new UsageError(`--licence-model must be ${LICENCE_MODELS.join(' or ')}, got '${licenceModel}'.`);
+
   const started = Date.now();
-  const tenant = generateTenant({ seed, mailboxes, orgAuditDisabled: values['org-audit-disabled'] === true, auditLogAgeLimitFormat: values.iso8601 ? 'iso8601' : 'timespan' });
+  const tenant = generateTenant({
+    seed,
+    mailboxes,
+    orgAuditDisabled: values['org-audit-disabled'] === true,
+    ingestionDisabled: values['ingestion-disabled'] === true,
+    licenceModel: licenceModel as LicenceModel,
+    auditLogAgeLimitFormat: values.iso8601 ? 'iso8601' : 'timespan',
+  });
   const generatedIn = Date.now() - started;
   const server = await startSimulatedTenant({
     tenant,
@@ -105,8 +122,8 @@ async function main(argv: string[]): Promise<void> {
     .map(([rule, count]) => `  ${rule}: ${count}`)
     .join('\n');
   process.stderr.write(
-    `Simulated tenant ${tenant.domain} (seed ${seed}): ${mailboxes} mailboxes generated in ${generatedIn} ms, listening on ${server.baseUrl}.\n` +
-      `Expected findings under the default policy:\n${findings || '  none'}\n` +
+    `Simulated tenant ${tenant.domain} (seed ${seed}, licence model ${tenant.licenceModel}): ${mailboxes} mailboxes generated in ${generatedIn} ms, listening on ${server.baseUrl}.\n` +
+      `Expected findings under the oracle's pinned policy (sim/pinned-policy.ts):\n${findings || '  none'}\n` +
       'Unset AZURE_CLIENT_ID / AZURE_CLIENT_SECRET so DefaultAzureCredential uses the managed identity. Ctrl-C stops.\n',
   );
 

@@ -4,7 +4,8 @@
  * nextLink paging (the same body POSTed again), `@adminapi.warnings`, and OData errors whose
  * `details[0].message` reads "<errorId>|<exception class>|<text>" (REFERENCE.md §1.4).
  *
- * Cmdlets: Get/Set-Mailbox, Get/Set-MailboxAuditBypassAssociation, Get/Set-OrganizationConfig.
+ * Cmdlets: Get/Set-Mailbox, Get/Set-MailboxAuditBypassAssociation, Get/Set-OrganizationConfig,
+ * Get/Set-AdminAuditLogConfig.
  * Parameters are bound as PowerShell binds them: names case-insensitive, only those the cmdlet has
  * (sim/exchange-cmdlets.json) plus the common ones, booleans only as booleans or 0/1.
  */
@@ -14,23 +15,33 @@ import cmdletTable from './exchange-cmdlets.json';
 import {
   canonicalAuditOperation,
   LOGON_TYPES,
-  M365_AUDITING_CAPABILITY,
-  MAIL_ITEMS_ACCESSED,
   RECIPIENT_TYPE_DETAILS,
   storedAuditOperation,
   VALID_ACTIONS,
   type LogonType,
 } from './catalog';
-import { BYPASS_PROPERTIES, MAILBOX_PROPERTIES, mailboxPropertyGetter, ORGANIZATION_PROPERTIES, parseTimeSpan, recordWriter } from './exchange-view';
-import { header, JSON_ODATA, type ApiContext, type ExchangeQueryContext, type SimRequest, type SimResponse } from './http-types';
 import {
+  ADMIN_AUDIT_LOG_PROPERTIES,
+  BYPASS_PROPERTIES,
+  MAILBOX_PROPERTIES,
+  mailboxPropertyGetter,
+  ORGANIZATION_PROPERTIES,
+  parseTimeSpan,
+  recordWriter,
+} from './exchange-view';
+import { header, JSON_ODATA, type ApiContext, type ExchangeQueryContext, type SimRequest, type SimResponse } from './http-types';
+import { ADMIN_AUDIT_LOG_SETTINGS_NAME, ALREADY_AUDITED_ERROR, INGESTION_CHANGE_WARNING, MESSAGE_BIND, MESSAGE_BIND_ERROR, MIA_LICENCE_ERROR } from './microsoft-facts';
+import {
+  licenceRefuses,
   restoreDefaultAuditSet,
   setAuditActions,
   setAuditBypass,
   setAuditEnabled,
   setAuditLogAgeLimit,
   setOrganizationAuditDisabled,
+  setUnifiedAuditLogIngestion,
 } from './mutations';
+import { alreadyAuditedResponse } from './quirks';
 import { compileOpath, OpathError } from './opath-filter';
 import { decodeSkipToken, encodeSkipToken, memberAt, nextLinkFor, type PagedQuery } from './paging';
 import type { SimBypassAssociation, SimMailbox, SimulatedTenant } from './tenant';
@@ -41,8 +52,7 @@ export const EXCHANGE_MAX_PAGE_SIZE = 1000;
 /** Get-* cmdlets stop here unless ResultSize says otherwise, as Exchange does. */
 export const DEFAULT_RESULT_SIZE = 1000;
 
-export const MIA_LICENCE_ERROR =
-  'Auditing of MailItemsAccessed event is only available for users with appropriate license. Please visit the documentation to know more about this.';
+export { ALREADY_AUDITED_ERROR, MESSAGE_BIND_ERROR, MIA_LICENCE_ERROR };
 
 const COMMON_PARAMETERS = [
   'Verbose',
@@ -67,6 +77,8 @@ const EXCEPTIONS = {
   notFound: 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException',
   validation: 'Microsoft.Exchange.Data.DataValidationException',
   argument: 'System.ArgumentException',
+  /** MessageBind's deprecation, and (⚠ class unverified) "already being audited". */
+  recipientTask: 'Microsoft.Exchange.Configuration.Tasks.RecipientTaskException',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -248,6 +260,7 @@ export function handleExchange(ctx: ApiContext, req: SimRequest, input: InvokeIn
       );
     }
     const bound = bind(cmdlet, input.parameters);
+    if (cmdlet.startsWith('Set-')) ctx.received.cmdlets.push({ cmdlet, parameters: input.parameters });
     switch (cmdlet) {
       case 'Get-Mailbox':
         return getMailbox(ctx, req, input, bound);
@@ -261,6 +274,10 @@ export function handleExchange(ctx: ApiContext, req: SimRequest, input: InvokeIn
         return setBypassAssociation(ctx, req, bound);
       case 'Set-OrganizationConfig':
         return setOrganizationConfig(ctx, req, bound);
+      case 'Get-AdminAuditLogConfig':
+        return answer(ctx, req, [recordWriter(ADMIN_AUDIT_LOG_PROPERTIES, ctx.tenant, selectList(req))(ctx.tenant.organization)]);
+      case 'Set-AdminAuditLogConfig':
+        return setAdminAuditLogConfig(ctx, req, bound);
       default:
         throw new CmdletFailure(EXCEPTIONS.commandNotFound, `The term '${cmdlet}' is not recognized as a name of a cmdlet.`);
     }
@@ -498,15 +515,15 @@ function listEdit(parameter: string, value: unknown): ListEdit {
   return edit;
 }
 
-function applyEdit(current: readonly string[], edit: ListEdit): { next: string[]; requested: string[] } {
+function applyEdit(current: readonly string[], edit: ListEdit): { next: string[]; requested: string[]; alreadyPresent: string[] } {
   if (edit.kind === 'replace') {
     const next = [...new Set(edit.actions.map(storedAuditOperation))];
-    return { next, requested: next };
+    return { next, requested: next, alreadyPresent: [] };
   }
   const add = edit.add.filter((name) => name !== 'None').map(storedAuditOperation);
   const remove = new Set(edit.remove.map(storedAuditOperation));
   const next = [...new Set([...current, ...add])].filter((name) => !remove.has(name) || add.includes(name));
-  return { next, requested: add };
+  return { next, requested: add, alreadyPresent: add.filter((name) => current.includes(name)) };
 }
 
 function setMailbox(ctx: ApiContext, req: SimRequest, bound: Bound): SimResponse {
@@ -542,7 +559,8 @@ function setMailbox(ctx: ApiContext, req: SimRequest, bound: Bound): SimResponse
 
   const lists = new Map<LogonType, string[]>();
   for (const [logonType, edit] of edits) {
-    const { next, requested } = applyEdit(mailbox.audit[logonType], edit);
+    const { next, requested, alreadyPresent } = applyEdit(mailbox.audit[logonType], edit);
+    if (requested.includes(MESSAGE_BIND)) throw new CmdletFailure(EXCEPTIONS.recipientTask, MESSAGE_BIND_ERROR);
     const invalid = requested.find((action) => !VALID_ACTIONS[logonType].includes(action));
     if (invalid) {
       throw new CmdletFailure(
@@ -550,9 +568,11 @@ function setMailbox(ctx: ApiContext, req: SimRequest, bound: Bound): SimResponse
         `The audit operation '${invalid}' isn't valid for the ${logonType} logon type (${AUDIT_PARAMETERS[logonType]}). Valid operations: ${VALID_ACTIONS[logonType].join(', ')}.`,
       );
     }
-    const addsMailItemsAccessed = next.includes(MAIL_ITEMS_ACCESSED) && !mailbox.audit[logonType].includes(MAIL_ITEMS_ACCESSED);
-    if (addsMailItemsAccessed && !mailbox.persistedCapabilities.includes(M365_AUDITING_CAPABILITY)) {
-      throw new CmdletFailure(EXCEPTIONS.validation, MIA_LICENCE_ERROR);
+    // The licence error: per licence model (mutations.ts licenceRefuses), for actions this call adds.
+    const added = next.filter((action) => !mailbox.audit[logonType].includes(action));
+    if (added.some((action) => licenceRefuses(tenant, mailbox, action))) throw new CmdletFailure(EXCEPTIONS.validation, MIA_LICENCE_ERROR);
+    if (alreadyPresent.length > 0 && alreadyAuditedResponse(tenant, mailbox) === 'error') {
+      throw new CmdletFailure(EXCEPTIONS.recipientTask, ALREADY_AUDITED_ERROR);
     }
     lists.set(logonType, next);
   }
@@ -594,4 +614,15 @@ function setOrganizationConfig(ctx: ApiContext, req: SimRequest, bound: Bound): 
   if (switchParameter(bound, 'WhatIf')) return answer(ctx, req, []);
   if (disabled !== undefined) changed = setOrganizationAuditDisabled(ctx.tenant, disabled) || changed;
   return answer(ctx, req, [], { warnings: changed ? [] : [noChangeWarning(ctx.tenant.organization.identity)] });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-AdminAuditLogConfig: in Exchange Online only UnifiedAuditLogIngestionEnabled does anything;
+// the on-premises parameters are not bound at all (exchange-cmdlets.json).
+
+function setAdminAuditLogConfig(ctx: ApiContext, req: SimRequest, bound: Bound): SimResponse {
+  const enabled = boolParameter(bound, 'UnifiedAuditLogIngestionEnabled');
+  if (switchParameter(bound, 'WhatIf')) return answer(ctx, req, []);
+  const changed = enabled !== undefined && setUnifiedAuditLogIngestion(ctx.tenant, enabled);
+  return answer(ctx, req, [], { warnings: [changed ? INGESTION_CHANGE_WARNING : noChangeWarning(ADMIN_AUDIT_LOG_SETTINGS_NAME)] });
 }

@@ -1,9 +1,11 @@
 /**
  * How Exchange's InvokeCommand shows simulated objects: property tables for Get-Mailbox,
- * Get-MailboxAuditBypassAssociation and Get-OrganizationConfig, `$select`, the
- * `<Prop>@odata.type` annotations Exchange puts next to multi-valued properties, and the two
- * TimeSpan spellings (REFERENCE.md §1.3: "180.00:00:00" or an ISO-8601 duration).
+ * Get-MailboxAuditBypassAssociation, Get-OrganizationConfig and Get-AdminAuditLogConfig, `$select`,
+ * the `<Prop>@odata.type` annotations Exchange puts next to multi-valued properties, the
+ * `<Prop>@data.type` sidecars it puts next to some scalars, and the two TimeSpan spellings
+ * (REFERENCE.md §1.3: "180.00:00:00" or an ISO-8601 duration).
  */
+import { ADMIN_AUDIT_LOG_SETTINGS_NAME } from './microsoft-facts';
 import { deriveSeed, mulberry32, nextGuid } from './prng';
 import type { AuditLogAgeLimitFormat, SimBypassAssociation, SimMailbox, SimOrganization, SimulatedTenant } from './tenant';
 
@@ -13,6 +15,8 @@ interface PropertyDefinition<T> {
   get: (item: T, tenant: SimulatedTenant) => Json;
   /** Multi-valued: Exchange adds `"<Name>@odata.type": "#Collection(String)"`. */
   collection?: boolean;
+  /** A .NET type Exchange names in a `"<Name>@data.type"` sidecar key before the value. */
+  dataType?: string;
 }
 
 type PropertyTable<T> = Record<string, PropertyDefinition<T>>;
@@ -75,6 +79,22 @@ export const ORGANIZATION_PROPERTIES: PropertyTable<SimOrganization> = {
   CustomerLockboxEnabled: { get: () => false },
 };
 
+/**
+ * Get-AdminAuditLogConfig, in the order and with the sidecar keys of a live Exchange Online record
+ * (rknightion/graph2otel exchangeauditconfig_test.go, captured 2026-07).
+ */
+export const ADMIN_AUDIT_LOG_PROPERTIES: PropertyTable<SimOrganization> = {
+  AdminAuditLogEnabled: { get: () => true },
+  LogLevel: { get: () => 'None' },
+  TestCmdletLoggingEnabled: { get: () => false },
+  AdminAuditLogAgeLimit: { get: (_o, t) => formatTimeSpan(90 * 86_400, t.auditLogAgeLimitFormat) },
+  LoadBalancerCount: { get: () => 3, dataType: 'System.Int32' },
+  UnifiedAuditLogIngestionEnabled: { get: (o) => o.unifiedAuditLogIngestionEnabled },
+  UnifiedAuditLogFirstOptInDate: { get: (o) => o.unifiedAuditLogFirstOptInDate, dataType: 'System.DateTime' },
+  Name: { get: () => ADMIN_AUDIT_LOG_SETTINGS_NAME },
+  Identity: { get: () => ADMIN_AUDIT_LOG_SETTINGS_NAME },
+};
+
 /** Derived on demand rather than stored: few clients ask for it, and 100,000 stored ids cost memory. */
 function exchangeGuid(mailbox: SimMailbox, tenant: SimulatedTenant): string {
   return nextGuid(mulberry32(deriveSeed(tenant.seed, `exchange-guid:${mailbox.guid}`)));
@@ -106,12 +126,17 @@ export function recordWriter<T>(table: PropertyTable<T>, tenant: SimulatedTenant
   const names = select ? resolveSelect(table, select) : Object.keys(table);
   const definitions = names.map((name) => {
     const definition = table[name] as PropertyDefinition<T>;
-    return { name, get: definition.get, annotation: definition.collection ? `${name}@odata.type` : undefined };
+    return {
+      name,
+      get: definition.get,
+      annotation: definition.collection ? `${name}@odata.type` : definition.dataType ? `${name}@data.type` : undefined,
+      annotationValue: definition.collection ? COLLECTION_STRING : (definition.dataType ?? ''),
+    };
   });
   return (item) => {
     const record: Record<string, Json> = {};
-    for (const { name, get, annotation } of definitions) {
-      if (annotation) record[annotation] = COLLECTION_STRING;
+    for (const { name, get, annotation, annotationValue } of definitions) {
+      if (annotation) record[annotation] = annotationValue;
       record[name] = get(item, tenant);
     }
     return record;

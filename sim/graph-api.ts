@@ -1,13 +1,14 @@
 /**
  * The simulated Microsoft Graph v1.0: /users (with $select, $top, $filter, $count and
  * nextLink paging), /users/{id}, /users/{id}/licenseDetails, /users/{id}/assignLicense,
- * /groups/{id}, /groups/{id}/assignLicense, /subscribedSkus and /organization — with Graph's
- * OData error bodies and its advanced-query rules (ConsistencyLevel: eventual + $count=true).
+ * /users/{id}/reprocessLicenseAssignment, /groups/{id}, /groups/{id}/assignLicense,
+ * /subscribedSkus and /organization — with Graph's OData error bodies and its advanced-query
+ * rules (ConsistencyLevel: eventual + $count=true).
  */
 import { z } from 'zod';
 import { skuById } from './catalog';
 import { compileFilter, FilterError } from './odata-filter';
-import { assignGroupLicences, assignUserLicences, type LicenceChange } from './mutations';
+import { assignGroupLicences, assignUserLicences, reprocessLicenceAssignment, type LicenceChange } from './mutations';
 import { decodeSkipToken, encodeSkipToken, memberAt, nextLinkFor, type PagedQuery } from './paging';
 import {
   DEFAULT_USER_PROPERTIES,
@@ -69,6 +70,11 @@ export function handleGraph(ctx: ApiContext, req: SimRequest): GraphResult {
   }
   if (name === 'users' && id !== undefined && segments.length === 3 && action?.toLowerCase() === 'assignlicense') {
     return method === 'POST' ? { route: 'POST /users/{id}/assignLicense', response: assignLicense(ctx, req, id) } : notAllowed('/users/{id}/assignLicense');
+  }
+  if (name === 'users' && id !== undefined && segments.length === 3 && action?.toLowerCase() === 'reprocesslicenseassignment') {
+    return method === 'POST'
+      ? { route: 'POST /users/{id}/reprocessLicenseAssignment', response: reprocessLicenseAssignment(ctx, req, id) }
+      : notAllowed('/users/{id}/reprocessLicenseAssignment');
   }
   if (name === 'users' && id !== undefined && segments.length === 3 && action?.toLowerCase() === 'licensedetails') {
     return method === 'GET' ? { route: 'GET /users/{id}/licenseDetails', response: licenseDetails(ctx, req, id) } : notAllowed('/users/{id}/licenseDetails');
@@ -291,8 +297,18 @@ function parseLicenceChange(ctx: ApiContext, req: SimRequest, resource: 'User' |
   return change;
 }
 
+/** The body as received: parsed JSON, or the raw text when it is not JSON. */
+function receivedBody(req: SimRequest): unknown {
+  try {
+    return JSON.parse(req.body) as unknown;
+  } catch {
+    return req.body;
+  }
+}
+
 function assignLicense(ctx: ApiContext, req: SimRequest, id: string): SimResponse {
   const user = findUser(ctx, req, id);
+  ctx.received.assignLicense.push({ userId: 'status' in user ? id : user.id, body: receivedBody(req) });
   if ('status' in user) return user;
   const change = parseLicenceChange(ctx, req, 'User');
   if ('status' in change) return change;
@@ -317,6 +333,19 @@ function assignLicense(ctx: ApiContext, req: SimRequest, id: string): SimRespons
   }
   assignUserLicences(tenant, user, change);
   return ok(200, { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users/$entity`, ...userJson(user, tenant, DEFAULT_USER_PROPERTIES) });
+}
+
+/**
+ * POST /users/{id}/reprocessLicenseAssignment: no body; 200 + the user. Re-runs the user's group
+ * assignments: changes no plan, and clears the group-licensing failure for the seeded half of the
+ * failures (SimUser.reprocessRepairs).
+ */
+function reprocessLicenseAssignment(ctx: ApiContext, req: SimRequest, id: string): SimResponse {
+  const user = findUser(ctx, req, id);
+  ctx.received.reprocessLicenseAssignment.push({ userId: 'status' in user ? id : user.id });
+  if ('status' in user) return user;
+  reprocessLicenceAssignment(ctx.tenant, user);
+  return ok(200, { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users/$entity`, ...userJson(user, ctx.tenant, DEFAULT_USER_PROPERTIES) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,6 +376,7 @@ function getGroup(ctx: ApiContext, req: SimRequest, id: string): SimResponse {
 
 function assignGroupLicense(ctx: ApiContext, req: SimRequest, id: string): SimResponse {
   const group = findGroup(ctx, req, id);
+  ctx.received.groupAssignLicense.push({ groupId: 'status' in group ? id : group.id, body: receivedBody(req) });
   if ('status' in group) return group;
   const change = parseLicenceChange(ctx, req, 'Group');
   if ('status' in change) return change;

@@ -29,6 +29,42 @@ export interface ApiContext {
   exchangeDefaultPageSize: number;
   graphQueries: PagedQueryStore<unknown>;
   exchangeQueries: PagedQueryStore<ExchangeQueryContext>;
+  /** What the write endpoints received, for tests to assert on. */
+  received: ReceivedRequests;
+}
+
+/**
+ * Every write request the simulated tenant received, in arrival order, whether it succeeded or
+ * not (after the token check and fault injection; a request answered by an injected fault is not
+ * recorded). Bodies are the parsed JSON (or the raw text when it was not JSON).
+ */
+export interface ReceivedRequests {
+  /** POST /users/{id}/assignLicense; userId is the user's object id when the user exists, else the path segment. */
+  readonly assignLicense: { userId: string; body: unknown }[];
+  /** POST /groups/{id}/assignLicense. */
+  readonly groupAssignLicense: { groupId: string; body: unknown }[];
+  /** POST /users/{id}/reprocessLicenseAssignment. */
+  readonly reprocessLicenseAssignment: { userId: string }[];
+  /** Exchange Set-* cmdlets that bound (parameters as sent). */
+  readonly cmdlets: { cmdlet: string; parameters: Record<string, unknown> }[];
+  /** Empties every list. */
+  clear(): void;
+}
+
+export function createReceivedRequests(): ReceivedRequests {
+  const received: ReceivedRequests = {
+    assignLicense: [],
+    groupAssignLicense: [],
+    reprocessLicenseAssignment: [],
+    cmdlets: [],
+    clear: () => {
+      received.assignLicense.length = 0;
+      received.groupAssignLicense.length = 0;
+      received.reprocessLicenseAssignment.length = 0;
+      received.cmdlets.length = 0;
+    },
+  };
+  return received;
 }
 
 export interface ExchangeQueryContext {

@@ -10,24 +10,30 @@
 import {
   ADVANCED_AUDITING_PLAN_ID,
   LOGON_TYPES,
+  M365_AUDITING_CAPABILITY,
+  MAIL_ITEMS_ACCESSED,
   managedLists,
   skuById,
   skuHasAuditPlan,
   SKU_E5,
   type LogonType,
 } from './catalog';
+import { SEND } from './microsoft-facts';
+import { requiredActions } from './pinned-policy';
 import {
+  auditLogAgeIsShort,
   CAPABILITIES_NONE,
   CAPABILITIES_PREMIUM,
   CAPABILITIES_STANDARD,
   CLEAN_DRIFT,
   CLEAN_RETENTION_DAYS,
   DAY_SECONDS,
+  defaultReprocessRepairs,
   distinctSkus,
-  expectedActions,
-  GROUP_FAILURE_LISTS,
   normaliseDrift,
   SHORT_RETENTION_DAYS,
+  ualRetentionFor,
+  type AuditLists,
   type GroupLicence,
   type LicenceAssignment,
   type MailboxDrift,
@@ -38,28 +44,48 @@ import {
   type SimUser,
 } from './tenant';
 
-const RETENTION_THRESHOLD_SECONDS = CLEAN_RETENTION_DAYS * DAY_SECONDS;
-
 function updateDrift(mailbox: SimMailbox, patch: Partial<MailboxDrift>): void {
   mailbox.drift = normaliseDrift({ ...(mailbox.drift ?? CLEAN_DRIFT), ...patch });
 }
 
 /**
  * Re-derives the missing-actions part of the record after a list or licence change: what the
- * oracle expects for this mailbox (its licence class) minus what the list now holds.
+ * pinned policy requires (the same for every in-scope mailbox) minus what the list now holds.
  */
 function refreshMissing(mailbox: SimMailbox): void {
   const missing: Partial<Record<LogonType, readonly string[]>> = {};
   for (const logonType of LOGON_TYPES) {
     const list = mailbox.audit[logonType];
-    const absent = expectedActions(mailbox.expectPremium, logonType).filter((action) => !list.includes(action));
+    const absent = requiredActions(logonType).filter((action) => !list.includes(action));
     if (absent.length > 0) missing[logonType] = absent;
   }
   updateDrift(mailbox, { missingActions: missing });
 }
 
 function hasAuditingCapability(mailbox: SimMailbox): boolean {
-  return mailbox.persistedCapabilities === CAPABILITIES_PREMIUM;
+  return mailbox.persistedCapabilities.includes(M365_AUDITING_CAPABILITY);
+}
+
+/** The group-licensing failure as Exchange lives it: the plan is on (per Graph) only through a group, never provisioned. */
+export function groupFailureActive(user: SimUser): boolean {
+  return user.groupProvisioningFailed && licenceFacts(user.licences).planEnabled;
+}
+
+/** Microsoft's managed lists for this mailbox now (licence model, capability, failure). */
+export function managedListsFor(tenant: SimulatedTenant, mailbox: SimMailbox): AuditLists {
+  return managedLists(tenant.licenceModel, hasAuditingCapability(mailbox), groupFailureActive(mailbox.user));
+}
+
+/**
+ * Whether Exchange refuses to add this action to this mailbox with the licence error: in both
+ * licence models MailItemsAccessed during the group-licensing failure; in the '2023' model also
+ * MailItemsAccessed and Send on any mailbox without the M365Auditing capability.
+ */
+export function licenceRefuses(tenant: SimulatedTenant, mailbox: SimMailbox, action: string): boolean {
+  if (hasAuditingCapability(mailbox)) return false;
+  if (action === MAIL_ITEMS_ACCESSED) return tenant.licenceModel === '2023' || groupFailureActive(mailbox.user);
+  if (action === SEND) return tenant.licenceModel === '2023';
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -76,7 +102,7 @@ export function setAuditEnabled(tenant: SimulatedTenant, mailbox: SimMailbox, en
 export function setAuditLogAgeLimit(tenant: SimulatedTenant, mailbox: SimMailbox, seconds: number): boolean {
   if (mailbox.auditLogAgeLimitSeconds === seconds) return false;
   mailbox.auditLogAgeLimitSeconds = seconds;
-  updateDrift(mailbox, { retentionShort: seconds < RETENTION_THRESHOLD_SECONDS });
+  updateDrift(mailbox, { auditLogAgeShort: auditLogAgeIsShort(seconds) });
   tenant.version++;
   return true;
 }
@@ -104,11 +130,13 @@ export function setAuditActions(tenant: SimulatedTenant, mailbox: SimMailbox, lo
 
 /**
  * Set-Mailbox -DefaultAuditSet: Microsoft manages these logon types again and their lists become
- * its managed set for the mailbox — without premium actions when the mailbox lacks M365Auditing,
- * so a reset never adds MailItemsAccessed there (REFERENCE.md §8, issue 4084).
+ * its managed set for the mailbox: in the '2026' model the full list (MailItemsAccessed and Send
+ * included) whatever the licence; in the '2023' model without them when the mailbox lacks
+ * M365Auditing (REFERENCE.md §8, issue 4084); during the group-licensing failure without
+ * MailItemsAccessed in both models.
  */
 export function restoreDefaultAuditSet(tenant: SimulatedTenant, mailbox: SimMailbox, logonTypes: readonly LogonType[]): boolean {
-  const managed = managedLists(hasAuditingCapability(mailbox));
+  const managed = managedListsFor(tenant, mailbox);
   let changed = false;
   let audit = mailbox.audit;
   for (const logonType of logonTypes) {
@@ -139,6 +167,16 @@ export function setOrganizationAuditDisabled(tenant: SimulatedTenant, disabled: 
   if (organization.auditDisabled === disabled) return false;
   organization.auditDisabled = disabled;
   organization.auditDisabledDrift = disabled;
+  tenant.version++;
+  return true;
+}
+
+/** Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled (takes effect at once in the simulator). */
+export function setUnifiedAuditLogIngestion(tenant: SimulatedTenant, enabled: boolean): boolean {
+  const organization = tenant.organization;
+  if (organization.unifiedAuditLogIngestionEnabled === enabled) return false;
+  organization.unifiedAuditLogIngestionEnabled = enabled;
+  organization.ingestionDisabledDrift = !enabled;
   tenant.version++;
   return true;
 }
@@ -196,15 +234,13 @@ function refreshLicenceEffects(tenant: SimulatedTenant, mailbox: SimMailbox): vo
   const user = mailbox.user;
   const facts = licenceFacts(user.licences);
   const capable = facts.planEnabled && !user.groupProvisioningFailed;
-  const hadCapability = hasAuditingCapability(mailbox);
   mailbox.persistedCapabilities = !facts.anySku ? CAPABILITIES_NONE : capable ? CAPABILITIES_PREMIUM : CAPABILITIES_STANDARD;
-  if (capable !== hadCapability) {
-    const managed = managedLists(capable);
-    let audit = mailbox.audit;
-    for (const logonType of mailbox.defaultAuditSet) audit = { ...audit, [logonType]: managed[logonType] };
-    mailbox.audit = audit;
-  }
-  mailbox.expectPremium = facts.planEnabled;
+  // Logon types Microsoft manages always hold its current managed list for the mailbox.
+  const managed = managedListsFor(tenant, mailbox);
+  let audit = mailbox.audit;
+  for (const logonType of mailbox.defaultAuditSet) if (audit[logonType] !== managed[logonType]) audit = { ...audit, [logonType]: managed[logonType] };
+  mailbox.audit = audit;
+  mailbox.ualRetentionDays = ualRetentionFor(facts.planEnabled);
   updateDrift(mailbox, {
     planDisabled: facts.planSku && !facts.planEnabled,
     groupFailure: facts.planEnabled && !facts.planEnabledDirect && user.groupProvisioningFailed,
@@ -257,6 +293,19 @@ export function assignGroupLicences(tenant: SimulatedTenant, group: SimGroup, ch
   }
 }
 
+/**
+ * Graph reprocessLicenseAssignment: re-runs the user's group-based assignments. It changes no plan;
+ * it clears the group-licensing failure only for users with `reprocessRepairs` (a seeded half of
+ * the failures). Returns whether anything changed.
+ */
+export function reprocessLicenceAssignment(tenant: SimulatedTenant, user: SimUser): boolean {
+  if (!user.groupProvisioningFailed || !user.reprocessRepairs) return false;
+  if (!user.licences.some((licence) => licence.assignedByGroup !== null)) return false;
+  user.groupProvisioningFailed = false;
+  refreshLicenceEffects(tenant, tenant.mailboxes[user.index]!);
+  return true;
+}
+
 function groupPlanEnabled(licences: readonly GroupLicence[]): boolean {
   return licences.some((licence) => {
     const sku = skuById(licence.skuId);
@@ -269,18 +318,35 @@ function groupPlanEnabled(licences: readonly GroupLicence[]): boolean {
 
 export type DriftInjection =
   | { kind: 'audit-disabled' }
-  | { kind: 'retention-short'; days?: number }
+  /** AuditLogAgeLimit below the minimum (default 90 days); 'retention-short' is the old name. */
+  | { kind: 'audit-log-age-short' | 'retention-short'; days?: number }
   /** Customises the logon type; removing MailItemsAccessed gives mailitemsaccessed-missing. */
   | { kind: 'action-removed'; logonType: LogonType; action: string }
   /** Customises the logon type without anything missing (default-audit-set-customised only). */
   | { kind: 'action-added'; logonType: LogonType; action: string }
   /** The user's E5 becomes a direct assignment with the Advanced Auditing plan disabled. */
   | { kind: 'plan-disabled' }
-  /** The user's E5 comes only through the E5 group and Exchange never provisioned the plan. */
-  | { kind: 'group-failure' }
+  /**
+   * The user's E5 comes only through an E5 group (the "(no Teams)" one with `noTeams`) and Exchange
+   * never provisioned the plan. `reprocessRepairs` says whether reprocessLicenseAssignment clears
+   * it (default: a seeded coin per user, defaultReprocessRepairs()).
+   */
+  | { kind: 'group-failure'; noTeams?: boolean; reprocessRepairs?: boolean }
+  /** The account (a mailbox's, or a service/admin account without a mailbox) bypasses auditing. */
   | { kind: 'bypass-enabled' };
 
-export type DriftFix = 'audit-disabled' | 'retention-short' | 'audit-actions' | 'plan-disabled' | 'group-failure' | 'bypass-enabled' | 'all';
+export type DriftFix =
+  | 'audit-disabled'
+  | 'audit-log-age-short'
+  | 'retention-short'
+  | 'audit-actions'
+  | 'plan-disabled'
+  | 'group-failure'
+  | 'bypass-enabled'
+  | 'all';
+
+/** Tenant-wide drift: the organization's switches. */
+export type TenantDrift = 'org-audit-disabled' | 'ingestion-disabled';
 
 export class UnknownIdentityError extends Error {
   override readonly name = 'UnknownIdentityError';
@@ -292,9 +358,11 @@ function mailboxOrThrow(tenant: SimulatedTenant, identity: string): SimMailbox {
   return mailbox;
 }
 
-function e5Group(tenant: SimulatedTenant): SimGroup {
-  const group = tenant.groups.find((g) => g.licences.some((licence) => licence.skuId === SKU_E5.skuId));
-  if (!group) throw new Error('The simulated tenant has no E5 licensing group.');
+function e5Group(tenant: SimulatedTenant, noTeams: boolean): SimGroup {
+  const group = tenant.groups.find(
+    (g) => g.licences.some((licence) => licence.skuId === SKU_E5.skuId) && g.displayName.includes('(no Teams)') === noTeams,
+  );
+  if (!group) throw new Error('The simulated tenant has no such E5 licensing group.');
   return group;
 }
 
@@ -307,14 +375,25 @@ function withoutPlanSkus(licences: readonly LicenceAssignment[]): LicenceAssignm
   return licences.filter((licence) => !planSku(licence.skuId));
 }
 
-/** "New drift appeared": changes one mailbox (by any identity Exchange accepts) as an admin or intruder would. */
+/**
+ * "New drift appeared": changes one mailbox (by any identity Exchange accepts) as an admin or
+ * intruder would. 'bypass-enabled' also takes an account without a mailbox (name, UPN or the
+ * association's Guid).
+ */
 export function injectDrift(tenant: SimulatedTenant, identity: string, injection: DriftInjection): void {
+  if (injection.kind === 'bypass-enabled') {
+    const association = tenant.lookups.association(identity);
+    if (!association) throw new UnknownIdentityError(`No simulated mailbox or account matches '${identity}'.`);
+    setAuditBypass(tenant, association, true);
+    return;
+  }
   const mailbox = mailboxOrThrow(tenant, identity);
   const user = mailbox.user;
   switch (injection.kind) {
     case 'audit-disabled':
       setAuditEnabled(tenant, mailbox, false);
       return;
+    case 'audit-log-age-short':
     case 'retention-short':
       setAuditLogAgeLimit(tenant, mailbox, (injection.days ?? SHORT_RETENTION_DAYS) * DAY_SECONDS);
       return;
@@ -334,29 +413,36 @@ export function injectDrift(tenant: SimulatedTenant, identity: string, injection
       ]));
       return;
     case 'group-failure': {
-      const group = e5Group(tenant);
+      const group = e5Group(tenant, injection.noTeams === true);
+      for (const licence of user.licences) {
+        if (licence.assignedByGroup !== null && planSku(licence.skuId)) tenant.groups.find((g) => g.id === licence.assignedByGroup)?.members.delete(user.index);
+      }
       group.members.add(user.index);
       user.groupProvisioningFailed = true;
+      user.reprocessRepairs = injection.reprocessRepairs ?? defaultReprocessRepairs(tenant.seed, user.id);
       const inherited = group.licences.map((licence): LicenceAssignment => Object.freeze({ ...licence, assignedByGroup: group.id }));
+      // Managed logon types get the failure's lists: only MailItemsAccessed is gone.
       applyLicences(tenant, user, Object.freeze([...withoutPlanSkus(user.licences), ...inherited]));
-      // Same shape as a generated failure: only MailItemsAccessed is gone from the managed lists.
-      let audit = mailbox.audit;
-      for (const logonType of mailbox.defaultAuditSet) audit = { ...audit, [logonType]: GROUP_FAILURE_LISTS[logonType] };
-      mailbox.audit = audit;
-      refreshMissing(mailbox);
       return;
     }
-    case 'bypass-enabled':
-      setAuditBypass(tenant, mailbox.association, true);
-      return;
   }
 }
 
-/** "An admin fixed X" on one mailbox; 'all' makes it clean. */
+/**
+ * "An admin fixed X" on one mailbox; 'all' makes its configuration and licence drift clean (it
+ * does not upgrade a Standard licence: audit-retention-too-short stays for E3, shared and
+ * unlicensed mailboxes). 'bypass-enabled' and 'all' also take an account without a mailbox.
+ */
 export function fixDrift(tenant: SimulatedTenant, identity: string, fix: DriftFix = 'all'): void {
-  const mailbox = mailboxOrThrow(tenant, identity);
-  const user = mailbox.user;
   const all = fix === 'all';
+  const mailbox = tenant.lookups.mailbox(identity);
+  if (!mailbox) {
+    const association = tenant.lookups.association(identity);
+    if (!association || !(all || fix === 'bypass-enabled')) throw new UnknownIdentityError(`No simulated mailbox matches '${identity}'.`);
+    setAuditBypass(tenant, association, false);
+    return;
+  }
+  const user = mailbox.user;
   if (all || fix === 'plan-disabled') {
     const facts = licenceFacts(user.licences);
     if (facts.planSku && !facts.planEnabled) {
@@ -373,9 +459,28 @@ export function fixDrift(tenant: SimulatedTenant, identity: string, fix: DriftFi
     refreshLicenceEffects(tenant, mailbox);
   }
   if (all || fix === 'audit-disabled') setAuditEnabled(tenant, mailbox, true);
-  if (all || fix === 'retention-short') setAuditLogAgeLimit(tenant, mailbox, CLEAN_RETENTION_DAYS * DAY_SECONDS);
+  if (all || fix === 'audit-log-age-short' || fix === 'retention-short') setAuditLogAgeLimit(tenant, mailbox, CLEAN_RETENTION_DAYS * DAY_SECONDS);
   if (all || fix === 'audit-actions') {
     restoreDefaultAuditSet(tenant, mailbox, LOGON_TYPES);
   }
   if (all || fix === 'bypass-enabled') setAuditBypass(tenant, mailbox.association, false);
+}
+
+/** "An intruder switched it off": org auditing (AuditDisabled) or unified audit log ingestion. */
+export function injectTenantDrift(tenant: SimulatedTenant, drift: TenantDrift): void {
+  if (drift === 'org-audit-disabled') setOrganizationAuditDisabled(tenant, true);
+  else setUnifiedAuditLogIngestion(tenant, false);
+}
+
+/** "An admin switched it back on"; 'all' does both. */
+export function fixTenantDrift(tenant: SimulatedTenant, drift: TenantDrift | 'all' = 'all'): void {
+  if (drift === 'all' || drift === 'org-audit-disabled') setOrganizationAuditDisabled(tenant, false);
+  if (drift === 'all' || drift === 'ingestion-disabled') setUnifiedAuditLogIngestion(tenant, true);
+}
+
+/** Convenience for tests: the association of an account (with or without a mailbox). */
+export function associationOrThrow(tenant: SimulatedTenant, identity: string): SimBypassAssociation {
+  const association = tenant.lookups.association(identity);
+  if (!association) throw new UnknownIdentityError(`No simulated mailbox or account matches '${identity}'.`);
+  return association;
 }

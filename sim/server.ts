@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { handleExchange, exchangeProtocolError, parseInvokeBody, EXCHANGE_DEFAULT_PAGE_SIZE, type InvokeInput } from './exchange-api';
 import { FaultInjector, type FaultApi, type FaultSpec, type InjectedFault, type RandomFaults } from './faults';
 import { graphError, handleGraph } from './graph-api';
-import { header, JSON_ODATA, type ApiContext, type SimRequest, type SimResponse } from './http-types';
+import { createReceivedRequests, header, JSON_ODATA, type ApiContext, type ReceivedRequests, type SimRequest, type SimResponse } from './http-types';
 import { handleIdentity } from './identity-api';
 import { PagedQueryStore } from './paging';
 import { nextGuid, streamFor } from './prng';
@@ -60,6 +60,13 @@ export interface SimulatedTenantServer {
   tenant: SimulatedTenant;
   stats: SimStats;
   faults: FaultInjector;
+  /**
+   * Write requests received so far: `received.assignLicense` holds every assignLicense body with
+   * its user id (e.g. to assert that a direct assignment kept the group's disabled plans),
+   * `received.reprocessLicenseAssignment`, `received.groupAssignLicense`, `received.cmdlets`
+   * (Exchange Set-* calls); `received.clear()` empties them.
+   */
+  received: ReceivedRequests;
   /** A token as the identity endpoint would issue it, for tests that do not go through @azure/identity. */
   issueToken(resource: string, options?: { lifetimeSeconds?: number; tenantId?: string }): string;
   setLatency(latencyMs: number): void;
@@ -107,6 +114,7 @@ export async function startSimulatedTenant(options: StartSimulatedTenantOptions)
     exchangeDefaultPageSize: options.exchangeDefaultPageSize ?? EXCHANGE_DEFAULT_PAGE_SIZE,
     graphQueries: new PagedQueryStore(streamFor(tenant.seed, 'graph-skiptokens')),
     exchangeQueries: new PagedQueryStore(streamFor(tenant.seed, 'exchange-skiptokens')),
+    received: createReceivedRequests(),
   };
 
   const dispatch = (api: FaultApi, req: SimRequest, invoke: InvokeInput | SimResponse | undefined): SimResponse => {
@@ -185,6 +193,7 @@ export async function startSimulatedTenant(options: StartSimulatedTenantOptions)
     tenant,
     stats,
     faults,
+    received: ctx.received,
     issueToken: (resource, overrides) => tokens.issue(resource, overrides).token,
     setLatency: (ms) => {
       latencyMs = checkedLatency(ms);

@@ -1,6 +1,22 @@
-import { ADVANCED_AUDITING_PLAN_ID } from '../../shared/domain/audit';
-import { generateTenant, groundTruth, SKU_E3, SKU_E5, startSimulatedTenant, type SimulatedTenantServer } from '../../sim';
-import { graphGet, graphPost, invoke } from './helpers';
+import {
+  ADVANCED_AUDITING_PLAN_ID,
+  EXCHANGE_RESOURCE,
+  generateTenant,
+  groundTruth,
+  MAIL_ITEMS_ACCESSED,
+  SKU_E3,
+  SKU_E5,
+  startSimulatedTenant,
+  TEAMS_PLAN_ID,
+  type SimMailbox,
+  type SimulatedTenantServer,
+} from '../../sim';
+import { graphGet, graphPost, HASHTABLE, invoke, oracleFindingsFor, readJson } from './helpers';
+
+interface PlanEntry {
+  servicePlanId: string;
+  capabilityStatus: string;
+}
 
 interface UserPage {
   '@odata.context': string;
@@ -192,10 +208,12 @@ describe('simulated Graph', () => {
     });
 
     it('repairs the group-licensing failure with a direct assignment: the mailbox gains M365Auditing', async () => {
-      const mailbox = tenant.mailboxes.find((m) => m.drift?.groupFailure && m.user.usageLocation !== null && m.drift.customised.length === 0)!;
+      const mailbox = tenant.mailboxes.find(
+        (m) => m.drift?.groupFailure && m.user.usageLocation !== null && m.drift.customised.length === 0 && !m.drift.auditDisabled && !m.drift.auditLogAgeShort && m.user.licences[0]?.disabledPlans.length === 0,
+      )!;
       const before = await invoke(server, 'Get-Mailbox', { Identity: mailbox.guid }, { select: ['PersistedCapabilities', 'AuditOwner'] });
       expect(before.body.value?.[0]?.PersistedCapabilities).not.toContain('M365Auditing');
-      const refused = await invoke(server, 'Set-Mailbox', { Identity: mailbox.guid, AuditOwner: { '@odata.type': '#Exchange.GenericHashTable', Add: ['MailItemsAccessed'] } });
+      const refused = await invoke(server, 'Set-Mailbox', { Identity: mailbox.guid, AuditOwner: { '@odata.type': HASHTABLE, Add: [MAIL_ITEMS_ACCESSED] } });
       expect(refused.status).toBe(400);
 
       const response = await graphPost(server, `/users/${mailbox.user.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [] }], removeLicenses: [] });
@@ -206,8 +224,8 @@ describe('simulated Graph', () => {
       expect((states.body.licenseAssignmentStates as { assignedByGroup: string | null }[]).map((state) => state.assignedByGroup !== null).sort()).toEqual([false, true]);
       const after = await invoke(server, 'Get-Mailbox', { Identity: mailbox.guid }, { select: ['PersistedCapabilities', 'AuditOwner'] });
       expect(after.body.value?.[0]?.PersistedCapabilities).toContain('M365Auditing');
-      // Logon types Microsoft still manages get the premium actions back.
-      expect(after.body.value?.[0]?.AuditOwner).toContain('MailItemsAccessed');
+      // Logon types Microsoft still manages get MailItemsAccessed back.
+      expect(after.body.value?.[0]?.AuditOwner).toContain(MAIL_ITEMS_ACCESSED);
       expect(groundTruth(tenant).filter((finding) => finding.objectId === mailbox.user.id)).toEqual([]);
     });
 
@@ -216,24 +234,159 @@ describe('simulated Graph', () => {
       const response = await graphPost(server, `/users/${mailbox.user.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [ADVANCED_AUDITING_PLAN_ID] }], removeLicenses: [] });
       expect(response.status).toBe(200);
       const user = await graphGet(server, `/users/${mailbox.user.id}?$select=assignedPlans,assignedLicenses`);
-      const audit = (user.body.assignedPlans as { servicePlanId: string; capabilityStatus: string }[]).find((plan) => plan.servicePlanId === ADVANCED_AUDITING_PLAN_ID);
+      const audit = (user.body.assignedPlans as PlanEntry[]).find((plan) => plan.servicePlanId === ADVANCED_AUDITING_PLAN_ID);
       expect(audit?.capabilityStatus).toBe('Deleted');
       expect(user.body.assignedLicenses).toEqual([{ skuId: SKU_E5.skuId, disabledPlans: [ADVANCED_AUDITING_PLAN_ID] }]);
       expect(mailbox.persistedCapabilities).not.toContain('M365Auditing');
-      expect(groundTruth(tenant).filter((finding) => finding.objectId === mailbox.user.id)).toEqual([
-        { ruleId: 'advanced-auditing-plan-missing', objectId: mailbox.user.id },
+      // 2026: MailItemsAccessed stays (Audit Standard has it); the plan decides retention only.
+      expect(mailbox.audit.Owner).toContain(MAIL_ITEMS_ACCESSED);
+      expect(oracleFindingsFor(groundTruth(tenant), mailbox.user.id)).toEqual(['advanced-auditing-plan-missing', 'audit-retention-too-short']);
+    });
+  });
+
+  describe('direct + group assignments of the same SKU', () => {
+    const noTeams = tenant.groups.find((group) => group.displayName.endsWith('(no Teams)'))!;
+    const membersOf = (predicate: (mailbox: SimMailbox) => boolean): SimMailbox[] =>
+      [...noTeams.members].map((index) => tenant.mailboxes[index]!).filter((m) => m.user.usageLocation !== null && m.user.licences.length === 1 && predicate(m));
+    const teamsStatus = async (userId: string): Promise<string | undefined> => {
+      const user = await graphGet(server, `/users/${userId}?$select=assignedPlans`);
+      return (user.body.assignedPlans as PlanEntry[]).find((plan) => plan.servicePlanId === TEAMS_PLAN_ID)?.capabilityStatus;
+    };
+    const e5Units = async (): Promise<number> => {
+      const skus = await graphGet<{ value: { skuId: string; consumedUnits: number }[] }>(server, '/subscribedSkus');
+      return skus.body.value.find((sku) => sku.skuId === SKU_E5.skuId)!.consumedUnits;
+    };
+
+    it('records every assignLicense body received, and keeping the group\'s disabled plans keeps Teams off', async () => {
+      const mailbox = membersOf((m) => m.drift?.groupFailure === true && !m.user.reprocessRepairs)[0]!;
+      expect(mailbox.user.licences).toEqual([{ skuId: SKU_E5.skuId, disabledPlans: [TEAMS_PLAN_ID], assignedByGroup: noTeams.id }]);
+      expect(await teamsStatus(mailbox.user.id)).toBeUndefined();
+      const units = await e5Units();
+      server.received.clear();
+
+      const body = { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [TEAMS_PLAN_ID] }], removeLicenses: [] };
+      const response = await graphPost(server, `/users/${mailbox.user.userPrincipalName}/assignLicense`, body);
+      expect(response.status).toBe(200);
+      expect(server.received.assignLicense).toEqual([{ userId: mailbox.user.id, body }]);
+
+      // One seat for both assignments; the enabled plans are the union: Teams stays off.
+      expect(await e5Units()).toBe(units);
+      expect(await teamsStatus(mailbox.user.id)).toBeUndefined();
+      const user = await graphGet(server, `/users/${mailbox.user.id}?$select=assignedLicenses,licenseAssignmentStates`);
+      expect(user.body.assignedLicenses).toEqual([{ skuId: SKU_E5.skuId, disabledPlans: [TEAMS_PLAN_ID] }]);
+      expect((user.body.licenseAssignmentStates as { assignedByGroup: string | null; disabledPlans: string[] }[]).map((state) => [state.assignedByGroup, state.disabledPlans])).toEqual([
+        [noTeams.id, [TEAMS_PLAN_ID]],
+        [null, [TEAMS_PLAN_ID]],
       ]);
+      expect(mailbox.persistedCapabilities).toContain('M365Auditing');
+      expect(oracleFindingsFor(groundTruth(tenant), mailbox.user.id).filter((key) => key.startsWith('licence') || key.startsWith('mailitems'))).toEqual([]);
     });
 
-    it('toggling the plan off and on in the group repairs every group-licensing failure', async () => {
-      const group = tenant.groups.find((g) => g.licences.some((licence) => licence.skuId === SKU_E5.skuId))!;
-      expect(groundTruth(tenant).some((finding) => finding.ruleId === 'licence-inherited-blocks-mia')).toBe(true);
-      const off = await graphPost(server, `/groups/${group.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [ADVANCED_AUDITING_PLAN_ID] }], removeLicenses: [] });
+    it('a direct assignment with disabledPlans [] switches Teams on for a "(no Teams)" member (the union)', async () => {
+      const mailbox = membersOf((m) => !m.drift?.groupFailure)[0]!;
+      expect(await teamsStatus(mailbox.user.id)).toBeUndefined();
+      const units = await e5Units();
+      const body = { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [] }], removeLicenses: [] };
+      expect((await graphPost(server, `/users/${mailbox.user.id}/assignLicense`, body)).status).toBe(200);
+      expect(server.received.assignLicense.at(-1)).toEqual({ userId: mailbox.user.id, body });
+      expect(await teamsStatus(mailbox.user.id)).toBe('Enabled');
+      expect(await e5Units()).toBe(units);
+      const user = await graphGet(server, `/users/${mailbox.user.id}?$select=assignedLicenses`);
+      expect(user.body.assignedLicenses).toEqual([{ skuId: SKU_E5.skuId, disabledPlans: [] }]);
+      const details = await graphGet<{ value: { servicePlans: { servicePlanId: string; provisioningStatus: string }[] }[] }>(server, `/users/${mailbox.user.id}/licenseDetails`);
+      expect(details.body.value[0]?.servicePlans.find((plan) => plan.servicePlanId === TEAMS_PLAN_ID)?.provisioningStatus).toBe('Success');
+    });
+
+    it('records bodies of refused requests too (raw text when not JSON)', async () => {
+      const user = tenant.users.find((u) => u.usageLocation === null && u.licences.length > 0)!;
+      server.received.clear();
+      const body = { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [] }], removeLicenses: [] };
+      expect((await graphPost(server, `/users/${user.id}/assignLicense`, body)).status).toBe(400);
+      const raw = await fetch(`${server.baseUrl}/v1.0/users/${user.id}/assignLicense`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.issueToken('https://graph.microsoft.com')}`, 'content-type': 'application/json' },
+        body: 'not json',
+      });
+      expect(raw.status).toBe(400);
+      await raw.text();
+      expect(server.received.assignLicense).toEqual([{ userId: user.id, body }, { userId: user.id, body: 'not json' }]);
+    });
+  });
+
+  describe('reprocessLicenseAssignment', () => {
+    const failures = (): SimMailbox[] => tenant.mailboxes.filter((m) => m.drift?.groupFailure);
+
+    it('answers 200 with the user and needs no body', async () => {
+      const user = tenant.users.find((u) => !u.groupProvisioningFailed && u.licences.length > 0)!;
+      const response = await fetch(`${server.baseUrl}/v1.0/users/${user.id}/reprocessLicenseAssignment`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.issueToken('https://graph.microsoft.com/.default')}` },
+      });
+      const page = await readJson(response);
+      expect(page.status).toBe(200);
+      expect(page.body).toMatchObject({ '@odata.context': `${server.baseUrl}/v1.0/$metadata#users/$entity`, id: user.id, userPrincipalName: user.userPrincipalName });
+      expect(server.received.reprocessLicenseAssignment.at(-1)).toEqual({ userId: user.id });
+    });
+
+    it('checks the token audience, the method and the user as other Graph calls do', async () => {
+      const user = tenant.users[0]!;
+      const wrongAudience = await fetch(`${server.baseUrl}/v1.0/users/${user.id}/reprocessLicenseAssignment`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.issueToken(EXCHANGE_RESOURCE)}` },
+      });
+      expect(wrongAudience.status).toBe(401);
+      expect(((await wrongAudience.json()) as { error: { code: string } }).error.code).toBe('InvalidAuthenticationToken');
+      expect((await graphGet(server, `/users/${user.id}/reprocessLicenseAssignment`)).status).toBe(405);
+      expect((await graphPost(server, '/users/00000000-0000-4000-8000-000000000000/reprocessLicenseAssignment', {})).status).toBe(404);
+    });
+
+    it('clears the group-licensing failure only for the seeded half (SimUser.reprocessRepairs)', async () => {
+      const before = failures();
+      const repairable = before.filter((m) => m.user.reprocessRepairs);
+      const stubborn = before.filter((m) => !m.user.reprocessRepairs);
+      expect(repairable.length).toBeGreaterThan(3);
+      expect(stubborn.length).toBeGreaterThan(3);
+      for (const mailbox of [...repairable, ...stubborn]) {
+        const plans = mailbox.user.licences;
+        const response = await graphPost(server, `/users/${mailbox.user.id}/reprocessLicenseAssignment`, undefined);
+        expect(response.status).toBe(200);
+        expect(mailbox.user.licences).toBe(plans); // it changes no plan
+      }
+      for (const mailbox of repairable) {
+        expect(mailbox.persistedCapabilities).toContain('M365Auditing');
+        expect(oracleFindingsFor(groundTruth(tenant), mailbox.user.id)).not.toContain('licence-inherited-blocks-mia');
+        if (mailbox.defaultAuditSet.includes('Owner')) expect(mailbox.audit.Owner).toContain(MAIL_ITEMS_ACCESSED);
+      }
+      for (const mailbox of stubborn) {
+        expect(oracleFindingsFor(groundTruth(tenant), mailbox.user.id)).toContain('licence-inherited-blocks-mia');
+        const refused = await invoke(server, 'Set-Mailbox', { Identity: mailbox.guid, AuditOwner: { '@odata.type': HASHTABLE, Add: [MAIL_ITEMS_ACCESSED] } });
+        expect(refused.status).toBe(400);
+      }
+    });
+  });
+
+  describe('licensing groups', () => {
+    it('toggling the plan off and on in a group repairs its members\' group-licensing failures, and keeps its disabled plans', async () => {
+      const [e5, noTeams] = tenant.groups.filter((g) => g.licences.some((licence) => licence.skuId === SKU_E5.skuId)) as [typeof tenant.groups[number], typeof tenant.groups[number]];
+      const failingIn = (group: typeof e5): number => [...group.members].filter((index) => tenant.users[index]!.groupProvisioningFailed).length;
+      expect(failingIn(e5)).toBeGreaterThan(0);
+      expect(failingIn(noTeams)).toBeGreaterThan(0);
+
+      const off = await graphPost(server, `/groups/${e5.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [ADVANCED_AUDITING_PLAN_ID] }], removeLicenses: [] });
       expect(off.status).toBe(202);
-      const on = await graphPost(server, `/groups/${group.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [] }], removeLicenses: [] });
+      const on = await graphPost(server, `/groups/${e5.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [] }], removeLicenses: [] });
       expect(on.status).toBe(202);
+      expect(failingIn(e5)).toBe(0);
+      expect(failingIn(noTeams)).toBeGreaterThan(0);
+      for (const index of e5.members) expect(tenant.mailboxes[index]?.persistedCapabilities).toContain('M365Auditing');
+
+      await graphPost(server, `/groups/${noTeams.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [TEAMS_PLAN_ID, ADVANCED_AUDITING_PLAN_ID] }], removeLicenses: [] });
+      await graphPost(server, `/groups/${noTeams.id}/assignLicense`, { addLicenses: [{ skuId: SKU_E5.skuId, disabledPlans: [TEAMS_PLAN_ID] }], removeLicenses: [] });
+      expect(failingIn(noTeams)).toBe(0);
       expect(groundTruth(tenant).some((finding) => finding.ruleId === 'licence-inherited-blocks-mia')).toBe(false);
-      for (const index of group.members) expect(tenant.mailboxes[index]?.persistedCapabilities).toContain('M365Auditing');
+      expect(server.received.groupAssignLicense.map((call) => call.groupId)).toEqual([e5.id, e5.id, noTeams.id, noTeams.id]);
+      const group = await graphGet(server, `/groups/${noTeams.id}`);
+      expect(group.body.assignedLicenses).toEqual([{ skuId: SKU_E5.skuId, disabledPlans: [TEAMS_PLAN_ID] }]);
     });
   });
 });

@@ -108,3 +108,18 @@ export function exchangeErrorText(body: ExchangeBody): string {
   const message = body.error?.details?.[0]?.message ?? '';
   return message.split('|').slice(2).join('|');
 }
+
+/** "<ruleId>|<objectId>[|<logonType>]": the same key the product uses, written out here so test/sim needs nothing from shared/. */
+export function findingKey(finding: { ruleId: string; objectId: string; logonType?: string }): string {
+  return finding.logonType ? `${finding.ruleId}|${finding.objectId}|${finding.logonType}` : `${finding.ruleId}|${finding.objectId}`;
+}
+
+/** The oracle's findings for one object as "<ruleId>[/<logonType>]", sorted. */
+export function oracleFindingsFor(findings: readonly { ruleId: string; objectId: string; logonType?: string }[], objectId: string): string[] {
+  return findings
+    .filter((finding) => finding.objectId === objectId)
+    .map((finding) => (finding.logonType ? `${finding.ruleId}/${finding.logonType}` : finding.ruleId))
+    .sort();
+}
+
+export const HASHTABLE = '#Exchange.GenericHashTable';

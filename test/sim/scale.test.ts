@@ -1,5 +1,4 @@
-import { ADVANCED_AUDITING_PLAN_ID } from '../../shared/domain/audit';
-import { generateTenant, startSimulatedTenant, type SimulatedTenant, type SimulatedTenantServer } from '../../sim';
+import { ADVANCED_AUDITING_PLAN_ID, generateTenant, groundTruth, groundTruthCoverage, startSimulatedTenant, type SimulatedTenant, type SimulatedTenantServer } from '../../sim';
 import { graphToken, invoke } from './helpers';
 
 /**
@@ -22,8 +21,17 @@ describe('a 100,000-mailbox tenant', () => {
     expect(tenant.mailboxes).toHaveLength(100_000);
     const clean = tenant.mailboxes.filter((m) => m.drift === null);
     expect(clean.length).toBeGreaterThan(70_000);
-    // Clean mailboxes share their lists instead of holding copies.
-    expect(new Set(clean.filter((m) => m.recipientTypeDetails === 'UserMailbox').map((m) => m.audit.Owner)).size).toBeLessThanOrEqual(2);
+    // Clean mailboxes share their lists instead of holding copies (2026: one managed list for every licence).
+    expect(new Set(clean.filter((m) => m.recipientTypeDetails === 'UserMailbox').map((m) => m.audit.Owner)).size).toBe(1);
+    expect(tenant.mailboxlessAssociations).toHaveLength(200);
+    expect(tenant.associations).toHaveLength(100_200);
+  });
+
+  it('answers the oracle for every mailbox, with coverage sharing its reason lists', () => {
+    expect(groundTruth(tenant).length).toBeGreaterThan(50_000);
+    const coverage = groundTruthCoverage(tenant);
+    expect(coverage).toHaveLength(tenant.mailboxes.filter((m) => m.recipientTypeDetails === 'UserMailbox' || m.recipientTypeDetails === 'SharedMailbox').length);
+    expect(new Set(coverage.map((entry) => entry.reasons)).size).toBeLessThan(500);
   });
 
   it('serves every licensed user in pages of 999', async () => {
