@@ -975,9 +975,10 @@ const reasonsByMasks = new Map<string, Readonly<Record<LogonType, readonly Oracl
  * - `not-recorded` when org auditing is off, ingestion is off, MailItemsAccessed is missing for
  *   that logon type, the mailbox has the group-licensing failure, or (Owner only) the mailbox's own
  *   account bypasses auditing;
- * - else `at-risk` when the mailbox has any hygiene finding (audit-retention-too-short,
- *   advanced-auditing-plan-missing, audit-actions-missing or default-audit-set-customised for any
- *   logon type, mailbox-audit-disabled, mailbox-audit-log-age-short);
+ * - else `at-risk` when the mailbox has a hygiene finding: for every logon type
+ *   audit-retention-too-short, advanced-auditing-plan-missing, mailbox-audit-disabled,
+ *   mailbox-audit-log-age-short; for that logon type only audit-actions-missing and
+ *   default-audit-set-customised (they are findings about one logon type's list);
  * - else `recorded`. `overall` is the worst of the three. Sorted by objectId. The reason arrays
  *   are frozen and shared between mailboxes.
  */
@@ -997,10 +998,13 @@ export function groundTruthCoverage(tenant: SimulatedTenant): ExpectedCoverage[]
     if (mailbox.ualRetentionDays < MIN_UAL_RETENTION_DAYS) hygiene |= bit('audit-retention-too-short');
     let common = tenantMask;
     const perType = [0, 0, 0];
+    const perTypeHygiene = [0, 0, 0];
     if (drift) {
       if (drift.planDisabled) hygiene |= bit('advanced-auditing-plan-missing');
-      if (LOGON_TYPES.some((type) => drift.missingActions[type]?.some((action) => action !== MAIL_ITEMS_ACCESSED))) hygiene |= bit('audit-actions-missing');
-      if (drift.customised.length > 0) hygiene |= bit('default-audit-set-customised');
+      LOGON_TYPES.forEach((type, i) => {
+        if (drift.missingActions[type]?.some((action) => action !== MAIL_ITEMS_ACCESSED)) perTypeHygiene[i] = (perTypeHygiene[i] as number) | bit('audit-actions-missing');
+        if (drift.customised.includes(type)) perTypeHygiene[i] = (perTypeHygiene[i] as number) | bit('default-audit-set-customised');
+      });
       if (drift.auditDisabled) hygiene |= bit('mailbox-audit-disabled');
       if (drift.auditLogAgeShort) hygiene |= bit('mailbox-audit-log-age-short');
       if (drift.groupFailure) common |= failureBit;
@@ -1010,9 +1014,9 @@ export function groundTruthCoverage(tenant: SimulatedTenant): ExpectedCoverage[]
     }
     if (mailbox.association.bypassDrift) perType[0] = (perType[0] as number) | bypassBit;
     // Per logon type: the not-recorded reasons if any, else the hygiene findings.
-    const masks = perType.map((own) => {
+    const masks = perType.map((own, i) => {
       const notRecorded = common | own;
-      return notRecorded !== 0 ? notRecorded : hygiene;
+      return notRecorded !== 0 ? notRecorded : hygiene | (perTypeHygiene[i] as number);
     }) as [number, number, number];
     const key = `${masks[0]},${masks[1]},${masks[2]}`;
     let reasons = reasonsByMasks.get(key);

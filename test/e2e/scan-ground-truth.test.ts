@@ -60,6 +60,18 @@ describe('a read-only scan of the simulated tenant finds exactly its ground trut
       expect(actual).toEqual(expected);
       expect(new Set(actual).size).toBe(actual.length);
       expect(document.scan.findingsByRule).toEqual(groundTruthCounts(sim.tenant));
+      // E3 and shared mailboxes customised without MailItemsAccessed are reported under the default policy.
+      const customisedStandard = sim.tenant.mailboxes.filter(
+        (mailbox) =>
+          mailbox.drift?.missingActions.Owner?.includes('MailItemsAccessed') &&
+          (mailbox.recipientTypeDetails === 'SharedMailbox' ||
+            (mailbox.recipientTypeDetails === 'UserMailbox' &&
+              mailbox.user.licences.length > 0 &&
+              mailbox.user.licences.every((licence) => licence.skuId === '05e9a617-0261-4cee-bb44-138d3ef5d965'))),
+      );
+      expect(customisedStandard.length).toBeGreaterThan(0);
+      const reportedMia = new Set(document.findings.filter((finding) => finding.ruleId === 'mailitemsaccessed-missing').map((finding) => finding.objectId));
+      for (const mailbox of customisedStandard) expect(reportedMia.has(mailbox.user.id)).toBe(true);
       // Bypass findings include accounts that have no mailbox.
       const mailboxGuids = new Set(sim.tenant.mailboxes.map((mailbox) => mailbox.association.guid));
       expect(document.findings.some((finding) => finding.ruleId === 'audit-bypass-enabled' && !mailboxGuids.has(finding.objectId))).toBe(true);

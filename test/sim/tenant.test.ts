@@ -383,9 +383,9 @@ describe('groundTruthCoverage', () => {
     const entry = of(mailbox);
     expect(entry.Owner).toBe('not-recorded');
     expect(entry.reasons.Owner).toEqual(['mailitemsaccessed-missing']);
-    // The customised Owner list is a hygiene finding for the whole mailbox.
-    expect(entry.Delegate).toBe('at-risk');
-    expect(entry.reasons.Delegate).toContain('default-audit-set-customised');
+    // The customised Owner list is a finding about Owner's list only: the other logon types stay recorded.
+    expect(entry.Delegate).toBe('recorded');
+    expect(entry.reasons.Delegate).toEqual([]);
     expect(entry.overall).toBe('not-recorded');
   });
 
@@ -417,7 +417,13 @@ describe('groundTruthCoverage', () => {
       expect({ reason, found: mailbox !== undefined }).toEqual({ reason, found: true });
       const entry = of(mailbox!);
       expect({ reason, overall: entry.overall }).toEqual({ reason, overall: 'at-risk' });
-      for (const type of LOGON_TYPES) expect(entry.reasons[type]).toContain(reason);
+      // Findings about one logon type's list put only that logon type at risk; the others the whole mailbox.
+      const perLogonType = reason === 'audit-actions-missing' || reason === 'default-audit-set-customised';
+      const affected = LOGON_TYPES.filter((type) =>
+        perLogonType ? (reason === 'audit-actions-missing' ? (mailbox!.drift?.missingActions[type]?.length ?? 0) > 0 : mailbox!.drift?.customised.includes(type)) : true,
+      );
+      expect(affected.length).toBeGreaterThan(0);
+      for (const type of affected) expect(entry.reasons[type]).toContain(reason);
     }
   });
 
