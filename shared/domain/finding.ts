@@ -31,6 +31,11 @@ export function canonicalRuleId(id: string): RuleId | undefined {
   return RENAMED_RULE_IDS[id];
 }
 
+/** A rule's current id and every earlier one: stored rows carry whichever was current when written. */
+export function ruleIdAliases(id: RuleId): string[] {
+  return [id, ...Object.keys(RENAMED_RULE_IDS).filter((old) => RENAMED_RULE_IDS[old] === id)];
+}
+
 /**
  * What a remediation can do. Every kind only ever strengthens auditing; the pack says which kinds
  * may fix which rule, and a queued change of another kind is refused.

@@ -9,10 +9,12 @@ import { RULE_METADATA } from './pack';
  *
  * - `not-recorded`: a condition for MailItemsAccessed fails (org auditing off, ingestion off, the
  *   action missing for that logon type, Exchange not applying the licence, the mailbox's own account
- *   bypassing auditing for Owner, a room or equipment mailbox with AuditEnabled False).
+ *   bypassing auditing for Owner, a room or equipment mailbox with AuditEnabled False) or could not
+ *   be checked (a rule error, e.g. Get-AdminAuditLogConfig refused): reads are then not proven
+ *   recorded, and the headline must not count them as recorded.
  * - `at-risk`: reads are recorded today, but something weakens the evidence (records kept too
- *   briefly, lists frozen outside Microsoft's management, other actions missing) or a condition
- *   could not be checked (a rule error): unknown is never "recorded".
+ *   briefly, lists frozen outside Microsoft's management, other actions missing), or a hygiene rule
+ *   could not be checked.
  * - `recorded`: every condition holds.
  *
  * Configuration is a promise; the evidence probe checks the records themselves.
@@ -81,8 +83,8 @@ function stateOf(finding: Finding): CoverageState | undefined {
   const effect = RULE_METADATA[finding.ruleId].coverage;
   if (effect === 'none') return undefined;
   // A condition we could not check is not a condition that holds.
-  if (finding.error) return 'at-risk';
   if (effect === 'reads') return 'not-recorded';
+  if (finding.error) return 'at-risk';
   // AuditEnabled False on a mailbox outside on-by-default (rooms, equipment) means nothing is recorded;
   // the rule marks exactly that case high.
   if (finding.ruleId === 'mailbox-audit-disabled' && finding.severity === 'high') return 'not-recorded';

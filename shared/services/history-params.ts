@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RULE_IDS, SEVERITIES } from '../domain/finding';
+import { canonicalRuleId, RULE_IDS, SEVERITIES, type RuleId } from '../domain/finding';
 import { ValidationError } from '../errors';
 import { DRIFT_EVENT_TYPES, FINDING_STATUSES } from '../store/model';
 
@@ -51,6 +51,14 @@ function dateParameter(bound: 'start' | 'end') {
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { message: `must be one of ${values.join(', ')}` });
 
+/** A rule id; an earlier id of a rule (e.g. retention-too-short) reads as its current one. */
+const ruleId = z.string().transform((value, ctx): RuleId => {
+  const current = canonicalRuleId(value);
+  if (current) return current;
+  ctx.addIssue({ code: 'custom', message: `must be one of ${RULE_IDS.join(', ')}` });
+  return z.NEVER;
+});
+
 const pageSize = z
   .string()
   .regex(/^\d{1,4}$/, 'must be a whole number from 1 to 1000')
@@ -67,7 +75,7 @@ const mailbox = z.string().trim().min(1, 'must name a mailbox (object id or UPN)
 export const FINDING_STATUS_FILTERS = [...FINDING_STATUSES, 'active', 'all'] as const;
 
 export const findingsQuerySchema = z.strictObject({
-  rule: oneOf(RULE_IDS).optional(),
+  rule: ruleId.optional(),
   severity: oneOf(SEVERITIES).optional(),
   status: oneOf(FINDING_STATUS_FILTERS).optional(),
   mailbox: mailbox.optional(),
@@ -99,7 +107,7 @@ export const eventsQuerySchema = z
   .strictObject({
     from: dateParameter('start').optional(),
     to: dateParameter('end').optional(),
-    rule: oneOf(RULE_IDS).optional(),
+    rule: ruleId.optional(),
     type: oneOf(DRIFT_EVENT_TYPES).optional(),
     pageSize,
     continuationToken,

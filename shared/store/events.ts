@@ -2,7 +2,7 @@ import { odata, type TableEntityResult } from '@azure/data-tables';
 import type { LogonType } from '../domain/audit';
 import { canonicalRuleId, type ObjectType, type RuleId, type Severity } from '../domain/finding';
 import { BatchWriter, type RowWrite } from './batch-writer';
-import { bucketOf, bucketPartition, invertedHour, invertedTime, objectKey, tenantKey } from './keys';
+import { bucketOf, bucketPartition, invertedHour, invertedTime, objectKey, ruleIdFilter, tenantKey } from './keys';
 import type { DriftEvent, DriftEventType } from './model';
 import { readPage, type Page, type PageRequest } from './paging';
 import { EVENT_SHARDS, type StoreTables } from './tables';
@@ -186,7 +186,7 @@ export class DriftEventRepository {
     const low = invertedTime(filter.to);
     const high = `${invertedTime(filter.from)}~`;
     let query = odata`PartitionKey ge ${firstHour} and PartitionKey le ${lastHour} and RowKey ge ${low} and RowKey lt ${high}`;
-    if (filter.ruleId) query += odata` and ruleId eq ${filter.ruleId}`;
+    if (filter.ruleId) query += ` and ${ruleIdFilter(filter.ruleId)}`;
     if (filter.type) query += odata` and type eq ${filter.type}`;
     return readPage<EventEntity, DriftEvent>(this.tables, this.tables.names.timeline(month), query, page, toDriftEvent, 'reading drift events');
   }

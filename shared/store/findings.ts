@@ -1,13 +1,13 @@
 import { odata, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { PolicyException } from '../config/policy';
 import type { LogonType } from '../domain/audit';
-import { canonicalRuleId, findingKey, type Finding, type FindingValue, type ObjectType, type RuleId, type Severity } from '../domain/finding';
+import { canonicalRuleId, findingKey, ruleIdAliases, type Finding, type FindingValue, type ObjectType, type RuleId, type Severity } from '../domain/finding';
 import { ValidationError } from '../errors';
 import type { Logger } from '../logging';
 import { BatchWriter, type RowResult, type RowWrite } from './batch-writer';
 import { isConditionFailed, isConflict, isNotFound } from './errors';
 import { deserializeEvent, serializeEvent, type DriftEventRepository } from './events';
-import { bucketOf, bucketPartition, canonicalJson, checkKeyLength, digest, objectKey, tenantPartitionRange } from './keys';
+import { bucketOf, bucketPartition, canonicalJson, checkKeyLength, digest, objectKey, ruleIdFilter, tenantPartitionRange } from './keys';
 import {
   isActiveStatus,
   type DriftEvent,
@@ -197,10 +197,11 @@ export function stateFromEntity(entity: TableEntityResult<Partial<FindingEntity>
 }
 
 export function toStoredFinding(entity: TableEntityResult<FindingEntity>): StoredFinding {
+  const ruleId = canonicalRuleId(entity.ruleId) ?? entity.ruleId;
   return {
     tenantId: entity.tenantId,
-    key: entity.findingKey,
-    ruleId: entity.ruleId,
+    key: ruleId === entity.ruleId ? entity.findingKey : findingKey({ ruleId, objectId: entity.objectId, ...(entity.logonType ? { logonType: entity.logonType as LogonType } : {}) }),
+    ruleId,
     objectType: entity.objectType,
     objectId: entity.objectId,
     userPrincipalName: entity.upn,
@@ -412,19 +413,53 @@ export class FindingRepository {
     }
   }
 
+  /** Whether this row was stored under an earlier id of its rule (its key still names that id). */
+  storedUnderEarlierId(tenantId: string, state: FindingState): boolean {
+    return findingLocation(tenantId, state).rowKey !== state.rowKey;
+  }
+
+  /**
+   * Moves a row stored under an earlier id of its rule to the current id's key, in one transaction
+   * (both keys share the object's partition), so the finding keeps its first-seen date and history
+   * instead of being resolved and detected again. Returns the row's state at its new key.
+   */
+  async moveToCurrentRuleId(tenantId: string, state: FindingState): Promise<FindingState> {
+    const location = findingLocation(tenantId, state);
+    try {
+      const old = await this.table.getEntity<FindingEntity>(state.partitionKey, state.rowKey);
+      const { etag: _etag, timestamp: _timestamp, ...fields } = old as TableEntityResult<FindingEntity> & { timestamp?: string };
+      const moved: FindingEntity = {
+        ...(fields as FindingEntity),
+        rowKey: location.rowKey,
+        ruleId: state.ruleId,
+        findingKey: findingKey(state),
+      };
+      await this.table.submitTransaction([
+        ['upsert', moved, 'Replace'],
+        ['delete', { partitionKey: state.partitionKey, rowKey: state.rowKey }],
+      ]);
+      return stateFromEntity(await this.table.getEntity<FindingEntity>(location.partitionKey, location.rowKey));
+    } catch (error) {
+      throw this.tables.fail(error, 'moving a finding to its rule\'s current id');
+    }
+  }
+
   async get(tenantId: string, ref: FindingRef): Promise<StoredFinding | undefined> {
     const entity = await this.read(tenantId, ref);
     return entity ? toStoredFinding(entity) : undefined;
   }
 
+  /** The row of a finding; one stored under an earlier id of its rule (not yet moved by a scan) is found too. */
   private async read(tenantId: string, ref: FindingRef): Promise<TableEntityResult<FindingEntity> | undefined> {
-    const { partitionKey, rowKey } = findingLocation(tenantId, ref);
-    try {
-      return await this.table.getEntity<FindingEntity>(partitionKey, rowKey);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw this.tables.fail(error, 'reading a finding');
+    for (const ruleId of ruleIdAliases(ref.ruleId)) {
+      const { partitionKey, rowKey } = findingLocation(tenantId, { ...ref, ruleId: ruleId as RuleId });
+      try {
+        return await this.table.getEntity<FindingEntity>(partitionKey, rowKey);
+      } catch (error) {
+        if (!isNotFound(error)) throw this.tables.fail(error, 'reading a finding');
+      }
     }
+    return undefined;
   }
 
   /**
@@ -622,7 +657,7 @@ export class FindingRepository {
   async list(tenantId: string, filter: FindingFilter, page: PageRequest): Promise<Page<StoredFinding>> {
     const { low, high } = tenantPartitionRange(tenantId);
     let query = odata`PartitionKey ge ${low} and PartitionKey lt ${high}`;
-    if (filter.ruleId) query += odata` and ruleId eq ${filter.ruleId}`;
+    if (filter.ruleId) query += ` and ${ruleIdFilter(filter.ruleId)}`;
     if (filter.severity) query += odata` and severity eq ${filter.severity}`;
     const status = filter.status ?? 'active';
     if (status === 'active') query += odata` and status ne ${'resolved'} and status ne ${'gone'}`;

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { odata } from '@azure/data-tables';
+import { ruleIdAliases, type RuleId } from '../domain/finding';
 import { ValidationError } from '../errors';
 
 /**
@@ -147,4 +149,12 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * `(ruleId eq 'a' or ruleId eq 'b')` for a rule and its earlier ids, so rows stored before a rename
+ * match a filter by the current id. Values go through the odata tag.
+ */
+export function ruleIdFilter(ruleId: RuleId): string {
+  return `(${ruleIdAliases(ruleId).map((id) => odata`ruleId eq ${id}`).join(' or ')})`;
 }

@@ -94,7 +94,12 @@ export class TableScanRecorder implements ScanRecorder {
     this.previousCompleted = await this.store.scans.lastCompleted(run.tenantId);
 
     const unfinished: FindingState[] = [];
-    for await (const state of this.store.findings.states(run.tenantId)) {
+    for await (const stored of this.store.findings.states(run.tenantId)) {
+      // A row written under a rule's earlier id moves to the current id's key first, so the finding
+      // continues (same first-seen, same history) rather than being resolved and detected anew.
+      const state = this.store.findings.storedUnderEarlierId(run.tenantId, stored)
+        ? await this.store.findings.moveToCurrentRuleId(run.tenantId, stored)
+        : stored;
       this.findings.set(state.rowKey, state);
       if (state.pendingSeq > 0) unfinished.push(state);
     }

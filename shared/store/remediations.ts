@@ -1,6 +1,7 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import type { LogonType } from '../domain/audit';
 import type { ObjectType, RuleId } from '../domain/finding';
+import type { DirectLicenceRecord } from '../remediation/apply';
 import type { RemediationChange, RemediationPlan } from '../remediation/plan';
 import { isConditionFailed, isConflict, isNotFound } from './errors';
 import { bucketOf, bucketPartition, invertedTime, monthOf, tenantKey, tenantPartitionRange } from './keys';
@@ -20,6 +21,8 @@ import type { StoreTables } from './tables';
  *   again), or is finished (acknowledge and do nothing). Every write carries the ETag it read.
  * - Budget, PartitionKey `tenant|budget`, RowKey `yyyymmdd` (UTC): automatic changes granted that
  *   night, for the blast-radius limit. Incremented with ETags, so two planners cannot both spend it.
+ *   A ledger row granted from it names the day (`budgetDay`); if the change ends blocked (the
+ *   tenant refused it, so nothing changed) its unit is given back, once (`budgetReleased`).
  * - Dead letters, PartitionKey `deadletter|yyyymm`, RowKey `invertedTime|queue|messageId`: messages
  *   that could not be read at all, or exhausted their retries. Nothing leaves a queue unrecorded.
  */
@@ -61,6 +64,12 @@ type LedgerEntity = {
   reason: string;
   /** Exchange's or Graph's own words, when they refused. */
   serviceMessage: string;
+  /** yyyymmdd of the blast-radius budget this automatic change was granted from; '' if none. */
+  budgetDay: string;
+  /** The unit was given back (the change ended blocked). */
+  budgetReleased: boolean;
+  /** JSON DirectLicenceRecord: a licence this change assigned directly, to be removed some day. */
+  directLicence: string;
   updatedAt: string;
 };
 
@@ -81,7 +90,25 @@ export interface RemediationRecord extends RemediationPlan {
   finishedAt?: Date;
   reason?: string;
   serviceMessage?: string;
+  /** yyyymmdd of the blast-radius budget the change was granted from (automatic changes only). */
+  budgetDay?: string;
+  budgetReleased: boolean;
+  /** Set when the change assigned a licence directly (assign-licence). */
+  directLicence?: DirectLicenceRecord;
   etag: string;
+}
+
+/** Where a planning run records what it queued; `budgetDay` only for changes granted from the blast radius. */
+export interface QueuedMeta {
+  requestedBy: string;
+  approvalId?: string;
+  at: Date;
+  budgetDay?: string;
+}
+
+/** The budget row's key for a day (UTC): yyyymmdd. */
+export function budgetDayOf(day: Date): string {
+  return day.toISOString().slice(0, 10).replace(/-/g, '');
 }
 
 export type ClaimResult =
@@ -143,7 +170,7 @@ export class RemediationRepository {
    * but unsuccessful row (failed, blocked, cancelled, skipped) is set back to queued — the caller
    * asked for another attempt.
    */
-  async markQueued(tenantId: string, plan: RemediationPlan, meta: { requestedBy: string; approvalId?: string; at: Date }): Promise<boolean> {
+  async markQueued(tenantId: string, plan: RemediationPlan, meta: QueuedMeta): Promise<boolean> {
     await this.tables.ensure(this.tableName);
     const entity = newEntity(tenantId, plan, meta, this.location(tenantId, plan.objectId, plan.idempotencyKey));
     for (let attempt = 0; attempt < 8; attempt++) {
@@ -160,7 +187,9 @@ export class RemediationRepository {
       if (current.status === 'queued') return true;
       if (!FINISHED_REMEDIATION_STATUSES.has(current.status) || current.status === 'verified') return false;
       try {
-        await this.table.updateEntity({ ...entity, attempts: current.attempts }, 'Replace', { etag: current.etag });
+        // A direct licence an earlier attempt assigned stays on record whatever this attempt does.
+        const kept = current.directLicence ? { directLicence: JSON.stringify(current.directLicence) } : {};
+        await this.table.updateEntity({ ...entity, attempts: current.attempts, ...kept }, 'Replace', { etag: current.etag });
         return true;
       } catch (error) {
         if (!isConditionFailed(error) && !isNotFound(error)) throw this.tables.fail(error, 'requeueing a remediation');
@@ -174,7 +203,7 @@ export class RemediationRepository {
    * plans whose transaction met an existing row go through markQueued one by one. Returns, per
    * plan, whether to enqueue it.
    */
-  async markQueuedMany(tenantId: string, plans: RemediationPlan[], meta: { requestedBy: string; approvalId?: string; at: Date }): Promise<boolean[]> {
+  async markQueuedMany(tenantId: string, plans: RemediationPlan[], meta: QueuedMeta): Promise<boolean[]> {
     if (plans.length === 0) return [];
     await this.tables.ensure(this.tableName);
     const results = await this.writer.write(
@@ -240,13 +269,17 @@ export class RemediationRepository {
   }
 
   /** The change was made (or found made): the lease is released and the verification may run. */
-  async markApplied(record: RemediationRecord, outcome: { at: Date; alreadyInPlace: boolean; sent: unknown; warnings: string[] }): Promise<void> {
+  async markApplied(
+    record: RemediationRecord,
+    outcome: { at: Date; alreadyInPlace: boolean; sent: unknown; warnings: string[]; directLicence?: DirectLicenceRecord },
+  ): Promise<void> {
     await this.set(record, {
       status: 'applied',
       appliedAt: outcome.at.toISOString(),
       alreadyInPlace: outcome.alreadyInPlace,
       sent: truncate(JSON.stringify(outcome.sent ?? null)),
       warnings: truncate(JSON.stringify(outcome.warnings)),
+      ...(outcome.directLicence ? { directLicence: JSON.stringify(outcome.directLicence) } : {}),
       leaseMessageId: '',
       leaseUntil: '',
       updatedAt: outcome.at.toISOString(),
@@ -332,6 +365,76 @@ export class RemediationRepository {
     )) {
       yield toRecord(entity);
     }
+  }
+
+  /**
+   * Every change recorded for one finding (all its episodes), oldest first. Reads the object's one
+   * partition, so it stays cheap however large the tenant is.
+   */
+  async forFinding(tenantId: string, objectId: string, findingKey: string): Promise<RemediationRecord[]> {
+    const { partitionKey } = this.location(tenantId, objectId, '');
+    const records: RemediationRecord[] = [];
+    for await (const entity of readAll<LedgerEntity>(
+      this.tables,
+      this.tableName,
+      odata`PartitionKey eq ${partitionKey} and RowKey ge ${'r|'} and RowKey lt ${'r}'} and findingKey eq ${findingKey}`,
+      "reading a finding's remediations",
+    )) {
+      records.push(toRecord(entity));
+    }
+    return records.sort((a, b) => (a.queuedAt?.getTime() ?? 0) - (b.queuedAt?.getTime() ?? 0));
+  }
+
+  /** Licences Audit Warden assigned directly (and that were applied), for review and later removal. */
+  async *directLicences(tenantId: string): AsyncGenerator<RemediationRecord & { directLicence: DirectLicenceRecord }> {
+    for await (const record of this.list(tenantId)) {
+      if (record.directLicence && (record.status === 'applied' || record.status === 'verified' || record.status === 'failed')) {
+        yield record as RemediationRecord & { directLicence: DirectLicenceRecord };
+      }
+    }
+  }
+
+  /**
+   * A change granted from the blast-radius budget ended without changing anything (blocked): gives
+   * its unit back to the day it was granted from. Once per change — the ledger row is marked
+   * first, ETag-guarded, and only the writer that marked it gives the unit back — so a redelivery
+   * can never hand out more than was spent. Returns whether a unit was given back.
+   */
+  async releaseBudget(tenantId: string, plan: Pick<RemediationPlan, 'objectId' | 'idempotencyKey'>, at: Date): Promise<boolean> {
+    const location = this.location(tenantId, plan.objectId, plan.idempotencyKey);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.get(tenantId, plan.objectId, plan.idempotencyKey);
+      if (!current?.budgetDay || current.budgetReleased) return false;
+      try {
+        await this.table.updateEntity({ ...location, budgetReleased: true, updatedAt: at.toISOString() }, 'Merge', { etag: current.etag });
+      } catch (error) {
+        if (isConditionFailed(error)) continue;
+        throw this.tables.fail(error, 'giving back a blast-radius unit');
+      }
+      await this.adjustBudget(tenantId, current.budgetDay, -1);
+      return true;
+    }
+    throw this.tables.fail({ statusCode: 412 }, 'giving back a blast-radius unit (another writer keeps changing the change)');
+  }
+
+  private async adjustBudget(tenantId: string, budgetDay: string, delta: number): Promise<void> {
+    const partitionKey = `${tenantKey(tenantId)}|budget`;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      let row: { autoChanges?: number; etag: string };
+      try {
+        row = await this.table.getEntity<{ autoChanges: number }>(partitionKey, budgetDay);
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw this.tables.fail(error, 'reading the blast-radius budget');
+      }
+      try {
+        await this.table.updateEntity({ partitionKey, rowKey: budgetDay, autoChanges: Math.max(0, (row.autoChanges ?? 0) + delta) }, 'Merge', { etag: row.etag });
+        return;
+      } catch (error) {
+        if (!isConditionFailed(error)) throw this.tables.fail(error, 'adjusting the blast-radius budget');
+      }
+    }
+    throw this.tables.fail({ statusCode: 412 }, 'adjusting the blast-radius budget (other planners keep changing it)');
   }
 
   async countByStatus(tenantId: string): Promise<Partial<Record<RemediationStatus, number>>> {
@@ -431,7 +534,7 @@ export class RemediationRepository {
 }
 
 function budgetLocation(tenantId: string, day: Date): [string, string] {
-  return [`${tenantKey(tenantId)}|budget`, day.toISOString().slice(0, 10).replace(/-/g, '')];
+  return [`${tenantKey(tenantId)}|budget`, budgetDayOf(day)];
 }
 
 function safeJson<T>(text: string, fallback: T): T {
@@ -446,7 +549,7 @@ function safeJson<T>(text: string, fallback: T): T {
 function newEntity(
   tenantId: string,
   plan: RemediationPlan,
-  meta: { requestedBy: string; approvalId?: string; at: Date },
+  meta: QueuedMeta,
   location: { partitionKey: string; rowKey: string },
 ): LedgerEntity {
   return {
@@ -476,6 +579,9 @@ function newEntity(
     finishedAt: '',
     reason: '',
     serviceMessage: '',
+    budgetDay: meta.budgetDay ?? '',
+    budgetReleased: false,
+    directLicence: '',
     updatedAt: meta.at.toISOString(),
   };
 }
@@ -508,8 +614,16 @@ function toRecord(entity: TableEntityResult<LedgerEntity>): RemediationRecord {
     finishedAt: date(entity.finishedAt),
     ...(entity.reason ? { reason: entity.reason } : {}),
     ...(entity.serviceMessage ? { serviceMessage: entity.serviceMessage } : {}),
+    ...(entity.budgetDay ? { budgetDay: entity.budgetDay } : {}),
+    budgetReleased: entity.budgetReleased ?? false,
+    ...directLicenceOf(entity.directLicence),
     etag: entity.etag,
   };
+}
+
+function directLicenceOf(text: string | undefined): { directLicence?: DirectLicenceRecord } {
+  const value = text ? safeJson<DirectLicenceRecord | null>(text, null) : null;
+  return value ? { directLicence: value } : {};
 }
 
 function truncate(text: string): string {

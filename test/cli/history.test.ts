@@ -104,7 +104,7 @@ describe('audit-warden findings / history / scans', () => {
     // A quote and a comma survive the round trip.
     expect(rows.find((row) => row[2] === 'Delegate')?.[4]).toBe(QUOTED_UPN);
     // A formula is shown as text, not executed.
-    expect(rows.find((row) => row[1] === 'retention-too-short' && row[3] === 'excepted')?.[10]).toBe(`'${FORMULA_REASON}`);
+    expect(rows.find((row) => row[1] === 'mailbox-audit-log-age-short' && row[3] === 'excepted')?.[10]).toBe(`'${FORMULA_REASON}`);
     expect(result.stdout).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
   });
 
@@ -123,12 +123,15 @@ describe('audit-warden findings / history / scans', () => {
 
   it('history --at: the configuration in force then', async () => {
     const json = JSON.parse((await run(historyCli, ['--mailbox', 'user3@contoso.example', '--at', '2026-01-20', '--json'])).stdout) as {
-      configuration: { inForceSince: string; configuration: { auditEnabled: boolean } };
+      configuration: { inForceSince: string; coverage?: { verdict: string }; configuration: { auditEnabled: boolean } };
     };
-    expect(json.configuration).toMatchObject({ inForceSince: day(1).toISOString(), configuration: { auditEnabled: true } });
+    expect(json.configuration).toMatchObject({ inForceSince: day(1).toISOString(), coverage: { verdict: 'recorded' }, configuration: { auditEnabled: true } });
 
     const csv = parseCsv((await run(historyCli, ['--mailbox', 'user3@contoso.example', '--at', '2026-02-11T08:00:00Z', '--csv'])).stdout);
     expect(csv[0]).toEqual(['property', 'value']);
+    // The verdict first: AuditEnabled False on a user mailbox leaves its reads recorded, at risk.
+    expect(csv[1]).toEqual(['coverage', 'reads recorded, at risk']);
+    expect(csv).toContainEqual(['coverage.Owner', 'reads recorded, at risk (mailbox-audit-disabled)']);
     expect(csv).toContainEqual(['auditEnabled', 'false']);
     expect(csv).toContainEqual(['auditActions.Owner', 'MailItemsAccessed;Update;MoveToDeletedItems;SoftDelete;HardDelete']);
 

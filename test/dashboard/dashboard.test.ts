@@ -62,7 +62,16 @@ describe('dashboard page', () => {
     const page = String(response.body);
     expectSelfContained(page, headers['Content-Security-Policy']!);
 
-    expect(page).toContain('Auditing is turned off on the mailbox');
+    expect(page).toContain('AuditEnabled is False on the mailbox');
+    // The coverage figure leads: of the last scan's 5 mailboxes, 1 is clean, 3 (audit off, user mailbox) and
+    // 7 (excepted short mailbox log) are at risk, 2 and 6 lack MailItemsAccessed for a logon type.
+    const coverage = page.indexOf('<h2>Coverage</h2>');
+    expect(coverage).toBeGreaterThan(-1);
+    expect(coverage).toBeLessThan(page.indexOf('<h2>Open findings</h2>'));
+    expect(page).toContain(
+      '<p class="critical"><b>Reads recorded for 60.0 % of 5 in-scope mailboxes (Owner 80.0 %, Delegate 80.0 %, Admin 80.0 %), unchanged since the last scan</b></p>',
+    );
+    expect(page).toContain('1 recorded · 2 at risk · 2 not recorded');
     expect(page).toMatch(/<span class="high">high<\/span><b>\d+<\/b>/);
     expect(page).toContain('Scan runs');
     expect(page).toContain('>completed<');

@@ -4,9 +4,11 @@ import {
   ExchangeRecordError,
   MAILBOX_PROPERTIES,
   buildSetMailboxAuditParameters,
+  enableUnifiedAuditLogIngestion,
   getBypassAssociation,
   getMailbox,
   getOrganizationConfig,
+  getUnifiedAuditLogIngestion,
   setBypassAssociation,
   setMailboxAudit,
   setOrganizationAuditDisabled,
@@ -85,9 +87,9 @@ describe('streamMailboxes', () => {
     }
     expect(upns).toEqual(['user0@contoso.com', 'user1@contoso.com', 'user2@contoso.com', 'user3@contoso.com']);
     expect(srv.requests[0]?.url).toBe(
-      `/adminapi/beta/${TENANT}/InvokeCommand?$select=ExternalDirectoryObjectId,Guid,UserPrincipalName,PrimarySmtpAddress,RecipientTypeDetails,AuditEnabled,AuditLogAgeLimit,AuditOwner,AuditDelegate,AuditAdmin,DefaultAuditSet,PersistedCapabilities`,
+      `/adminapi/beta/${TENANT}/InvokeCommand?$select=ExternalDirectoryObjectId,Guid,UserPrincipalName,PrimarySmtpAddress,RecipientTypeDetails,AuditEnabled,AuditLogAgeLimit,AuditOwner,AuditDelegate,AuditAdmin,DefaultAuditSet,PersistedCapabilities,Name`,
     );
-    expect(MAILBOX_PROPERTIES).toHaveLength(12);
+    expect(MAILBOX_PROPERTIES).toHaveLength(13);
     expect(cmdletInput(srv.requests[0])).toEqual({
       CmdletName: 'Get-Mailbox',
       Parameters: { ResultSize: 'Unlimited', RecipientTypeDetails: ['UserMailbox', 'SharedMailbox'] },
@@ -218,24 +220,137 @@ describe('bypass associations', () => {
 });
 
 describe('organization config', () => {
-  it('reads Identity and AuditDisabled with $select', async () => {
-    const { client, server: srv } = await clientFor((_req, res) =>
-      sendJson(res, 200, { value: [{ Identity: 'contoso.onmicrosoft.com', Name: 'contoso', AuditDisabled: false }] }),
+  const ORGANIZATION = { Identity: 'contoso.onmicrosoft.com', Name: 'contoso', AuditDisabled: false };
+  const ADMIN_AUDIT_LOG = {
+    UnifiedAuditLogIngestionEnabled: true,
+    'UnifiedAuditLogFirstOptInDate@data.type': 'System.DateTime',
+    UnifiedAuditLogFirstOptInDate: '2019-03-14T09:21:46.0000000Z',
+    Identity: 'Admin Audit Log Settings',
+  };
+
+  /** Answers each cmdlet with its own handler (the two reads run concurrently, in no promised order). */
+  function byCmdlet(handlers: Record<string, Handler>): Handler {
+    return (req, res, index) => {
+      const name = cmdletInput(req).CmdletName;
+      const handler = handlers[name];
+      if (!handler) return sendJson(res, 400, { error: { code: 'BadRequest', message: `unexpected cmdlet ${name}` } });
+      return handler(req, res, index);
+    };
+  }
+
+  const requestFor = (srv: LocalServer, cmdlet: string) => srv.requests.find((request) => cmdletInput(request).CmdletName === cmdlet);
+
+  it('reads Identity and AuditDisabled, and UnifiedAuditLogIngestionEnabled from Get-AdminAuditLogConfig, each with $select', async () => {
+    const { client, server: srv } = await clientFor(
+      byCmdlet({
+        'Get-OrganizationConfig': (_req, res) => sendJson(res, 200, { value: [ORGANIZATION] }),
+        'Get-AdminAuditLogConfig': (_req, res) => sendJson(res, 200, { value: [ADMIN_AUDIT_LOG] }),
+      }),
     );
-    await expect(getOrganizationConfig(client)).resolves.toEqual({ identity: 'contoso.onmicrosoft.com', auditDisabled: false });
-    expect(srv.requests[0]?.url).toBe(`/adminapi/beta/${TENANT}/InvokeCommand?$select=Identity,Name,AuditDisabled`);
-    expect(cmdletInput(srv.requests[0])).toEqual({ CmdletName: 'Get-OrganizationConfig', Parameters: {} });
+    await expect(getOrganizationConfig(client)).resolves.toEqual({
+      identity: 'contoso.onmicrosoft.com',
+      auditDisabled: false,
+      unifiedAuditLogIngestionEnabled: true,
+    });
+    expect(srv.requests).toHaveLength(2);
+    expect(requestFor(srv, 'Get-OrganizationConfig')?.url).toBe(`/adminapi/beta/${TENANT}/InvokeCommand?$select=Identity,Name,AuditDisabled`);
+    expect(cmdletInput(requestFor(srv, 'Get-OrganizationConfig'))).toEqual({ CmdletName: 'Get-OrganizationConfig', Parameters: {} });
+    expect(requestFor(srv, 'Get-AdminAuditLogConfig')?.url).toBe(`/adminapi/beta/${TENANT}/InvokeCommand?$select=Identity,UnifiedAuditLogIngestionEnabled`);
+    expect(cmdletInput(requestFor(srv, 'Get-AdminAuditLogConfig'))).toEqual({ CmdletName: 'Get-AdminAuditLogConfig', Parameters: {} });
+  });
+
+  it('reads ingestion switched off, from a boolean or the string "False"', async () => {
+    for (const value of [false, 'False']) {
+      const { client } = await clientFor(
+        byCmdlet({
+          'Get-OrganizationConfig': (_req, res) => sendJson(res, 200, { value: [ORGANIZATION] }),
+          'Get-AdminAuditLogConfig': (_req, res) => sendJson(res, 200, { value: [{ ...ADMIN_AUDIT_LOG, UnifiedAuditLogIngestionEnabled: value }] }),
+        }),
+      );
+      await expect(getOrganizationConfig(client)).resolves.toMatchObject({ unifiedAuditLogIngestionEnabled: false });
+      await server?.close();
+      server = undefined;
+    }
+  });
+
+  it('reports ingestion as unknown, with the reason, when Get-AdminAuditLogConfig is refused (the app lacks the Audit Logs role)', async () => {
+    const { client } = await clientFor(
+      byCmdlet({
+        'Get-OrganizationConfig': (_req, res) => sendJson(res, 200, { value: [ORGANIZATION] }),
+        'Get-AdminAuditLogConfig': (_req, res) =>
+          sendJson(res, 403, { error: { code: 'Forbidden', message: "The role assigned to application isn't supported in this scenario" } }),
+      }),
+    );
+    const snapshot = await getOrganizationConfig(client);
+    expect(snapshot).toMatchObject({ identity: 'contoso.onmicrosoft.com', auditDisabled: false, unifiedAuditLogIngestionEnabled: null });
+    expect(snapshot.ingestionReadError).toMatch(/Get-AdminAuditLogConfig/);
+    expect(snapshot.ingestionReadError).toMatch(/403/);
+  });
+
+  it('reports ingestion as unknown when Get-AdminAuditLogConfig answers no record, or one it cannot read', async () => {
+    for (const [answer, reason] of [
+      [{ value: [] }, /Get-AdminAuditLogConfig returned 0 records/],
+      [{ value: [{ Identity: 'Admin Audit Log Settings' }] }, /UnifiedAuditLogIngestionEnabled/],
+    ] as const) {
+      const { client } = await clientFor(
+        byCmdlet({
+          'Get-OrganizationConfig': (_req, res) => sendJson(res, 200, { value: [ORGANIZATION] }),
+          'Get-AdminAuditLogConfig': (_req, res) => sendJson(res, 200, answer),
+        }),
+      );
+      const snapshot = await getOrganizationConfig(client);
+      expect(snapshot.unifiedAuditLogIngestionEnabled).toBeNull();
+      expect(snapshot.ingestionReadError).toMatch(reason);
+      await server?.close();
+      server = undefined;
+    }
+  });
+
+  it('never reports an ingestion read error when ingestion was read', async () => {
+    const { client } = await clientFor(
+      byCmdlet({
+        'Get-OrganizationConfig': (_req, res) => sendJson(res, 200, { value: [ORGANIZATION] }),
+        'Get-AdminAuditLogConfig': (_req, res) => sendJson(res, 200, { value: [ADMIN_AUDIT_LOG] }),
+      }),
+    );
+    expect(await getOrganizationConfig(client)).not.toHaveProperty('ingestionReadError');
+  });
+
+  it('fails when Get-OrganizationConfig fails, whatever Get-AdminAuditLogConfig said', async () => {
+    const { client } = await clientFor(
+      byCmdlet({
+        'Get-OrganizationConfig': (_req, res) => sendJson(res, 400, { error: { code: 'BadRequest', message: 'Error executing cmdlet' } }),
+        'Get-AdminAuditLogConfig': (_req, res) => sendJson(res, 200, { value: [ADMIN_AUDIT_LOG] }),
+      }),
+    );
+    await expect(getOrganizationConfig(client)).rejects.toThrow(/Get-OrganizationConfig/);
   });
 
   it('refuses an answer without exactly one organization', async () => {
-    const { client } = await clientFor((_req, res) => sendJson(res, 200, { value: [] }));
+    const { client } = await clientFor(
+      byCmdlet({
+        'Get-OrganizationConfig': (_req, res) => sendJson(res, 200, { value: [] }),
+        'Get-AdminAuditLogConfig': (_req, res) => sendJson(res, 200, { value: [ADMIN_AUDIT_LOG] }),
+      }),
+    );
     await expect(getOrganizationConfig(client)).rejects.toThrow(/returned 0 records/);
+  });
+
+  it('reads ingestion on its own', async () => {
+    const { client } = await clientFor((_req, res) => sendJson(res, 200, { value: [{ ...ADMIN_AUDIT_LOG, UnifiedAuditLogIngestionEnabled: 'True' }] }));
+    await expect(getUnifiedAuditLogIngestion(client)).resolves.toBe(true);
   });
 
   it('sets AuditDisabled', async () => {
     const { client, server: srv } = await clientFor((_req, res) => sendJson(res, 200, {}));
     await expect(setOrganizationAuditDisabled(client, false)).resolves.toEqual({ warnings: [] });
     expect(cmdletInput(srv.requests[0])).toEqual({ CmdletName: 'Set-OrganizationConfig', Parameters: { AuditDisabled: false } });
+  });
+
+  it('switches ingestion on with Set-AdminAuditLogConfig, its only parameter', async () => {
+    const { client, server: srv } = await clientFor((_req, res) => sendJson(res, 200, {}));
+    await expect(enableUnifiedAuditLogIngestion(client)).resolves.toEqual({ warnings: [] });
+    expect(cmdletInput(srv.requests[0])).toEqual({ CmdletName: 'Set-AdminAuditLogConfig', Parameters: { UnifiedAuditLogIngestionEnabled: true } });
   });
 });
 

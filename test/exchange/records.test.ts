@@ -1,4 +1,4 @@
-import { ExchangeRecordError, toBypassAssociation, toMailboxSnapshot, toOrganizationSnapshot } from '../../shared/exchange';
+import { ADMIN_AUDIT_LOG_PROPERTIES, ExchangeRecordError, toBypassAssociation, toIngestionEnabled, toMailboxSnapshot, toOrganizationSnapshot } from '../../shared/exchange';
 
 const GUID = '5b0e9f2c-9a57-4bde-9d0e-1f2a3b4c5d6e';
 const ENTRA_ID = '0c8d2d4e-7a1b-4c3d-8e9f-a0b1c2d3e4f5';
@@ -39,6 +39,12 @@ describe('toMailboxSnapshot', () => {
       defaultAuditSet: ['Admin', 'Delegate', 'Owner'],
       persistedCapabilities: ['BPOS_S_Enterprise', 'M365Auditing'],
     });
+  });
+
+  it("reads Name (what a bypass association's Identity names) when Exchange returns it", () => {
+    expect(toMailboxSnapshot(mailboxRecord({ Name: 'Adele Vance' })).name).toBe('Adele Vance');
+    expect(toMailboxSnapshot(mailboxRecord())).not.toHaveProperty('name');
+    expect(toMailboxSnapshot(mailboxRecord({ Name: null }))).not.toHaveProperty('name');
   });
 
   it.each([
@@ -181,10 +187,11 @@ describe('toBypassAssociation', () => {
 });
 
 describe('toOrganizationSnapshot', () => {
-  it('maps Identity and AuditDisabled', () => {
+  it('maps Identity and AuditDisabled, leaving ingestion unknown (another cmdlet reads it)', () => {
     expect(toOrganizationSnapshot({ Identity: 'contoso.onmicrosoft.com', Name: 'contoso', AuditDisabled: 'False' })).toEqual({
       identity: 'contoso.onmicrosoft.com',
       auditDisabled: false,
+      unifiedAuditLogIngestionEnabled: null,
     });
   });
 
@@ -194,5 +201,73 @@ describe('toOrganizationSnapshot', () => {
 
   it('refuses a record without AuditDisabled', () => {
     expect(() => toOrganizationSnapshot({ Name: 'contoso' })).toThrow(/Get-OrganizationConfig .*AuditDisabled/);
+  });
+});
+
+describe('toIngestionEnabled (Get-AdminAuditLogConfig)', () => {
+  /** A live Exchange Online record (REFERENCE.md §2.5), with its `@data.type` sidecar keys. */
+  function adminAuditLogRecord(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      'AdminAuditLogAgeLimit@data.type': 'Microsoft.Exchange.Data.EnhancedTimeSpan',
+      AdminAuditLogAgeLimit: '90.00:00:00',
+      AdminAuditLogEnabled: true,
+      'LogLevel@data.type': 'Microsoft.Exchange.Data.Directory.SystemConfiguration.AuditLogLevel',
+      LogLevel: 'None',
+      TestCmdletLoggingEnabled: false,
+      'UnifiedAuditLogFirstOptInDate@data.type': 'System.DateTime',
+      UnifiedAuditLogFirstOptInDate: '2019-03-14T09:21:46.0000000Z',
+      UnifiedAuditLogIngestionEnabled: true,
+      LoadBalancerCount: 3,
+      Name: 'Admin Audit Log Settings',
+      'Identity@data.type': 'Microsoft.Exchange.Data.Directory.ADObjectId',
+      Identity: 'Admin Audit Log Settings',
+      ...overrides,
+    };
+  }
+
+  it('asks only for Identity and UnifiedAuditLogIngestionEnabled', () => {
+    expect([...ADMIN_AUDIT_LOG_PROPERTIES]).toEqual(['Identity', 'UnifiedAuditLogIngestionEnabled']);
+  });
+
+  it.each([
+    [true, true],
+    [false, false],
+    ['True', true],
+    ['False', false],
+    ['true', true],
+    ['false', false],
+  ])('reads UnifiedAuditLogIngestionEnabled %p as %p', (value, expected) => {
+    expect(toIngestionEnabled(adminAuditLogRecord({ UnifiedAuditLogIngestionEnabled: value }))).toBe(expected);
+  });
+
+  it('ignores the other properties and the sidecar type keys', () => {
+    expect(toIngestionEnabled(adminAuditLogRecord())).toBe(true);
+    expect(toIngestionEnabled({ UnifiedAuditLogIngestionEnabled: 'False', 'UnifiedAuditLogIngestionEnabled@data.type': 'System.Boolean', Surprise: { nested: [1] } })).toBe(false);
+  });
+
+  it('refuses a record without the property, naming the cmdlet, the record and the property', () => {
+    const record = adminAuditLogRecord();
+    delete record.UnifiedAuditLogIngestionEnabled;
+    let caught: unknown;
+    try {
+      toIngestionEnabled(record);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ExchangeRecordError);
+    const error = caught as ExchangeRecordError;
+    expect(error.cmdlet).toBe('Get-AdminAuditLogConfig');
+    expect(error.recordIdentity).toBe('Identity Admin Audit Log Settings');
+    expect(error.issues).toEqual([expect.stringMatching(/^UnifiedAuditLogIngestionEnabled: /)]);
+    expect(error.message).toMatch(/^Get-AdminAuditLogConfig returned an? .*record we cannot read .*UnifiedAuditLogIngestionEnabled/);
+    expect(error.service).toBe('exchange');
+  });
+
+  it('refuses a value that is neither true nor false, and a record that is not an object', () => {
+    expect(() => toIngestionEnabled(adminAuditLogRecord({ UnifiedAuditLogIngestionEnabled: 'Enabled' }))).toThrow(
+      /UnifiedAuditLogIngestionEnabled: expected true or false, got "Enabled"/,
+    );
+    expect(() => toIngestionEnabled(adminAuditLogRecord({ UnifiedAuditLogIngestionEnabled: null }))).toThrow(ExchangeRecordError);
+    expect(() => toIngestionEnabled('True')).toThrow(/not an object/);
   });
 });

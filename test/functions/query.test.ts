@@ -55,8 +55,10 @@ describe('drift-history HTTP functions', () => {
     const all = await get(findings, 'findings', { code: 'the-function-key' });
     expect(all.status).toBe(200);
     expect(all.body.items).toHaveLength(5);
-    const critical = await get(findings, 'findings', { severity: 'critical', rule: 'mailbox-audit-disabled', mailbox: 'USER3@contoso.example' });
-    expect(critical.body.items?.map((item) => item.objectId)).toEqual([objectIdOf(3)]);
+    const low = await get(findings, 'findings', { severity: 'low', rule: 'mailbox-audit-disabled', mailbox: 'USER3@contoso.example' });
+    expect(low.body.items?.map((item) => item.objectId)).toEqual([objectIdOf(3)]);
+    // AuditEnabled False on a user mailbox is low since the 2026 pack: nothing is critical in this history.
+    expect((await get(findings, 'findings', { severity: 'critical', rule: 'mailbox-audit-disabled' })).body.items).toEqual([]);
 
     const keys: unknown[] = [];
     let token: string | undefined;
@@ -120,7 +122,7 @@ describe('drift-history HTTP functions', () => {
     expect((await historyFor(objectIdOf(1), { from: 'x' })).body).toMatchObject({ parameter: 'from' });
     expect((await historyFor(objectIdOf(1), { mailbox: 'x' })).body).toMatchObject({ parameter: 'mailbox' });
     expect((await get(findings, 'findings', {}, {})).status).toBe(200);
-    const twice = new URL('http://localhost/api/findings?rule=mailbox-audit-disabled&rule=retention-too-short');
+    const twice = new URL('http://localhost/api/findings?rule=mailbox-audit-disabled&rule=mailbox-audit-log-age-short');
     const response = await findings(new HttpRequest({ method: 'GET', url: twice.toString() }), context().context);
     expect(response).toMatchObject({ status: 400, jsonBody: { parameter: 'rule' } });
   });

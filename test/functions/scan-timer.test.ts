@@ -6,7 +6,7 @@ import type { ObservedObject, ScanRecorder } from '../../shared/services/scan-re
 import type { TenantReader } from '../../shared/services/scan';
 import { nightlyScanHandler, scanSchedule } from '../../functions/scan-timer';
 import { registrationsOf } from '../support/registrations';
-import { cleanMailbox } from '../support/tenant-fakes';
+import { auditingOrganization, cleanMailbox, premiumLicence } from '../support/tenant-fakes';
 
 const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
 
@@ -49,8 +49,11 @@ describe('nightly-scan timer function', () => {
     };
     const drifted = { ...cleanMailbox('u2'), auditEnabled: false };
     const reader: TenantReader = {
-      organization: async () => ({ identity: 'contoso.onmicrosoft.com', auditDisabled: false }),
-      licensedUsers: async function* () {},
+      organization: async () => auditingOrganization(),
+      licensedUsers: async function* () {
+        yield premiumLicence('u1');
+        yield premiumLicence('u2');
+      },
       bypassAssociations: async function* () {},
       mailboxes: async function* () {
         yield cleanMailbox('u1');
@@ -69,7 +72,11 @@ describe('nightly-scan timer function', () => {
     await nightlyScanHandler(async () => environment)(timer(true), context);
 
     expect(observed.map((object) => object.objectId)).toEqual(['contoso.onmicrosoft.com', 'u1', 'u2']);
-    expect(observed[2]!.findings.map((finding) => finding.ruleId)).toEqual(['mailbox-audit-disabled']);
+    expect(observed[1]!.findings).toEqual([]);
+    expect(observed[2]!.findings.map((finding) => [finding.ruleId, finding.severity])).toEqual([['mailbox-audit-disabled', 'low']]);
+    // AuditEnabled False on a user mailbox is hygiene: its reads are still recorded, at risk.
+    expect(observed[1]!.coverage?.verdict).toBe('recorded');
+    expect(observed[2]!.coverage?.verdict).toBe('at-risk');
     expect(lines.some((line) => line.level === 'warning' && String(line.args[0]).includes('running late'))).toBe(true);
     const summary = lines.find((line) => line.args[0] === 'nightly scan summary');
     expect(summary?.args[1]).toMatchObject({ mailboxes: 2, findingsByRule: { 'mailbox-audit-disabled': 1 }, apiCalls: 3 });

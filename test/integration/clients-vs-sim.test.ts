@@ -1,4 +1,4 @@
-import { ExchangeClient, ExchangeInvokeError, getMailbox, setMailboxAudit } from '../../shared/exchange';
+import { ExchangeClient, ExchangeInvokeError, enableUnifiedAuditLogIngestion, getMailbox, getOrganizationConfig, setMailboxAudit } from '../../shared/exchange';
 import { createGraphClient, streamLicensedUsers } from '../../shared/graph';
 import { ServiceError } from '../../shared/errors';
 import { generateTenant, startSimulatedTenant, type SimulatedTenantServer } from '../../sim';
@@ -58,12 +58,62 @@ describe('the production clients against the simulated tenant', () => {
     expect((error as ExchangeInvokeError).transient).toBe(false);
   });
 
-  it('adding MailItemsAccessed to a mailbox without the plan fails permanently with the licence message', async () => {
+  it('adding MailItemsAccessed to an E3 or unlicensed mailbox is accepted (Audit (Standard) since 2024) and reads back', async () => {
     const client = exchange(tokenFor(sim, 'https://outlook.office365.com'));
-    const unlicensed = sim.tenant.mailboxes.find((mailbox) => !mailbox.persistedCapabilities.includes('M365Auditing') && mailbox.recipientTypeDetails === 'UserMailbox')!;
-    const error = await setMailboxAudit(client, unlicensed.guid, { addActions: { Owner: ['MailItemsAccessed'] } }).catch((e: unknown) => e);
+    const withoutPlan = sim.tenant.mailboxes.find(
+      (mailbox) =>
+        !mailbox.persistedCapabilities.includes('M365Auditing') &&
+        !mailbox.drift?.groupFailure &&
+        ['UserMailbox', 'SharedMailbox'].includes(mailbox.recipientTypeDetails),
+    )!;
+    expect(withoutPlan).toBeDefined();
+    await expect(setMailboxAudit(client, withoutPlan.guid, { addActions: { Owner: ['MailItemsAccessed'] } })).resolves.toBeDefined();
+    expect((await getMailbox(client, withoutPlan.guid))?.auditActions.Owner).toContain('MailItemsAccessed');
+  });
+
+  it('adding MailItemsAccessed where Exchange has not applied a group licence fails permanently with the licence message', async () => {
+    const client = exchange(tokenFor(sim, 'https://outlook.office365.com'));
+    const failed = sim.tenant.mailboxes.find((mailbox) => mailbox.drift?.groupFailure);
+    expect(failed).toBeDefined();
+    const error = await setMailboxAudit(client, failed!.guid, { addActions: { Owner: ['MailItemsAccessed'] } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExchangeInvokeError);
     expect((error as ExchangeInvokeError).exchangeMessage).toContain('Auditing of MailItemsAccessed event is only available for users with appropriate license');
     expect((error as ExchangeInvokeError).transient).toBe(false);
+  });
+
+  it('MessageBind is refused, with Exchange pointing to MailItemsAccessed', async () => {
+    const client = exchange(tokenFor(sim, 'https://outlook.office365.com'));
+    const error = await setMailboxAudit(client, sim.tenant.mailboxes[0]!.guid, { addActions: { Admin: ['MessageBind'] } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExchangeInvokeError);
+    expect((error as ExchangeInvokeError).exchangeMessage).toContain('Use MailItemsAccessed audit operation type instead');
+    expect((error as ExchangeInvokeError).transient).toBe(false);
+  });
+
+  it('reads AuditDisabled and UnifiedAuditLogIngestionEnabled, and switches ingestion back on', async () => {
+    const client = exchange(tokenFor(sim, 'https://outlook.office365.com'));
+    await expect(getOrganizationConfig(client)).resolves.toEqual({
+      identity: sim.tenant.organization.identity,
+      auditDisabled: false,
+      unifiedAuditLogIngestionEnabled: true,
+    });
+
+    const dark = await startSimulatedTenant({ tenant: generateTenant({ seed: 12, mailboxes: 10, ingestionDisabled: true }) });
+    try {
+      const darkClient = new ExchangeClient({
+        baseUrl: dark.baseUrl,
+        tenantId: dark.tenantId,
+        credential: tokenFor(dark, 'https://outlook.office365.com'),
+        scope: 'https://outlook.office365.com/.default',
+        maxConcurrency: 2,
+        retry: { maxRetries: 2, baseDelayMs: 1 },
+      });
+      await expect(getOrganizationConfig(darkClient)).resolves.toMatchObject({ unifiedAuditLogIngestionEnabled: false });
+      await enableUnifiedAuditLogIngestion(darkClient);
+      const after = await getOrganizationConfig(darkClient);
+      expect(after).toMatchObject({ unifiedAuditLogIngestionEnabled: true });
+      expect(after).not.toHaveProperty('ingestionReadError');
+    } finally {
+      await dark.stop();
+    }
   });
 });

@@ -53,34 +53,75 @@ describe('audit-actions-missing', () => {
     });
   });
 
-  describe('premium-only actions (Send, SearchQueryInitiated)', () => {
-    it('are not required on an unlicensed mailbox under scope "licensed"', () => {
-      expect(auditActionsMissing.evaluate(sharedMailboxInput())).toEqual({ status: 'compliant' });
-    });
+  describe('actions Audit (Premium) scoped before 2024 (Send, SearchQueryInitiated)', () => {
+    const E3 = { skuIncludesPlan: false, enabled: false, capabilityStatus: null, source: 'none' as const };
+    const withoutSend = {
+      Owner: without(defaultActions('Owner'), 'Send'),
+      Delegate: defaultActions('Delegate'),
+      Admin: without(defaultActions('Admin'), 'Send'),
+    };
 
-    it('are not required when the plan is disabled', () => {
-      const input = mailboxInput({
-        plan: { enabled: false, disabledInSkus: ['sku'], capabilityStatus: null },
-        mailbox: { auditActions: { Owner: without(defaultActions('Owner'), 'Send'), Delegate: defaultActions('Delegate'), Admin: without(defaultActions('Admin'), 'Send') } },
+    it('require Send on an E3 user under the default policy (scope "all")', () => {
+      const outcome = auditActionsMissing.evaluate(mailboxInput({ plan: E3, mailbox: { auditActions: withoutSend } }));
+      expect(outcome).toEqual({
+        status: 'non-compliant',
+        violations: [
+          { logonType: 'Owner', expected: ['Send'], actual: without(defaultActions('Owner'), 'Send') },
+          { logonType: 'Admin', expected: ['Send'], actual: without(defaultActions('Admin'), 'Send') },
+        ],
       });
-      expect(auditActionsMissing.evaluate(input)).toEqual({ status: 'compliant' });
     });
 
-    it('are required on every in-scope mailbox under scope "all"', () => {
-      const outcome = auditActionsMissing.evaluate(sharedMailboxInput({ policy: aPolicy({ mailItemsAccessedScope: 'all' }) }));
-      expect(outcome.status === 'non-compliant' && outcome.violations.map(({ logonType, expected }) => ({ logonType, expected }))).toEqual([
-        { logonType: 'Owner', expected: ['Send'] },
-        { logonType: 'Admin', expected: ['Send'] },
-      ]);
+    it('require Send on an unlicensed shared mailbox and on a user whose plan is disabled, by default', () => {
+      for (const input of [
+        sharedMailboxInput(),
+        sharedMailboxInput({ policy: aPolicy({ mailItemsAccessedScope: 'all' }) }),
+        mailboxInput({ plan: { enabled: false, disabledInSkus: ['sku'], capabilityStatus: null }, mailbox: { auditActions: withoutSend } }),
+      ]) {
+        const outcome = auditActionsMissing.evaluate(input);
+        expect(outcome.status === 'non-compliant' && outcome.violations.map(({ logonType, expected }) => ({ logonType, expected }))).toEqual([
+          { logonType: 'Owner', expected: ['Send'] },
+          { logonType: 'Admin', expected: ['Send'] },
+        ]);
+      }
     });
 
-    it('include SearchQueryInitiated from requiredActions.additional only where premium actions are required', () => {
+    describe('under scope "advanced-auditing"', () => {
+      const policy = aPolicy({ mailItemsAccessedScope: 'advanced-auditing' });
+
+      it('are not required on an unlicensed mailbox, an E3 user, or a user whose plan is disabled', () => {
+        expect(auditActionsMissing.evaluate(sharedMailboxInput({ policy }))).toEqual({ status: 'compliant' });
+        expect(auditActionsMissing.evaluate(mailboxInput({ policy, plan: E3, mailbox: { auditActions: withoutSend } }))).toEqual({ status: 'compliant' });
+        const disabled = mailboxInput({ policy, plan: { enabled: false, disabledInSkus: ['sku'], capabilityStatus: null }, mailbox: { auditActions: withoutSend } });
+        expect(auditActionsMissing.evaluate(disabled)).toEqual({ status: 'compliant' });
+      });
+
+      it('are still required where the plan is enabled', () => {
+        const outcome = auditActionsMissing.evaluate(mailboxInput({ policy, mailbox: { auditActions: withoutSend } }));
+        expect(outcome.status).toBe('non-compliant');
+      });
+
+      it('include SearchQueryInitiated from requiredActions.additional only where the plan is enabled', () => {
+        const scoped = aPolicy({ mailItemsAccessedScope: 'advanced-auditing', requiredActions: { additional: { Owner: ['SearchQueryInitiated'] } } });
+        expect(auditActionsMissing.evaluate(mailboxInput({ policy: scoped }))).toEqual({
+          status: 'non-compliant',
+          violations: [{ logonType: 'Owner', expected: ['SearchQueryInitiated'], actual: defaultActions('Owner') }],
+        });
+        expect(auditActionsMissing.evaluate(sharedMailboxInput({ policy: scoped }))).toEqual({ status: 'compliant' });
+      });
+    });
+
+    it('include SearchQueryInitiated from requiredActions.additional on every in-scope mailbox by default', () => {
       const policy = aPolicy({ requiredActions: { additional: { Owner: ['SearchQueryInitiated'] } } });
       expect(auditActionsMissing.evaluate(mailboxInput({ policy }))).toEqual({
         status: 'non-compliant',
         violations: [{ logonType: 'Owner', expected: ['SearchQueryInitiated'], actual: defaultActions('Owner') }],
       });
-      expect(auditActionsMissing.evaluate(sharedMailboxInput({ policy }))).toEqual({ status: 'compliant' });
+      const full = { Owner: defaultActions('Owner'), Delegate: defaultActions('Delegate'), Admin: defaultActions('Admin') };
+      expect(auditActionsMissing.evaluate(sharedMailboxInput({ policy, mailbox: { auditActions: full } }))).toEqual({
+        status: 'non-compliant',
+        violations: [{ logonType: 'Owner', expected: ['SearchQueryInitiated'], actual: defaultActions('Owner') }],
+      });
     });
   });
 

@@ -31,11 +31,18 @@ describe('requiredActionsFor', () => {
 });
 
 describe('premiumActionsRequired', () => {
-  it('follows mailItemsAccessedScope and the Advanced Auditing plan', () => {
+  it('is true on every in-scope mailbox under the default scope "all", whatever the licence', () => {
     expect(premiumActionsRequired(mailboxInput())).toBe(true);
-    expect(premiumActionsRequired(mailboxInput({ plan: { enabled: false } }))).toBe(false);
-    expect(premiumActionsRequired(sharedMailboxInput())).toBe(false);
+    expect(premiumActionsRequired(mailboxInput({ plan: { enabled: false } }))).toBe(true);
+    expect(premiumActionsRequired(sharedMailboxInput())).toBe(true);
     expect(premiumActionsRequired(sharedMailboxInput({ policy: aPolicy({ mailItemsAccessedScope: 'all' }) }))).toBe(true);
+  });
+
+  it('follows the Audit (Premium) plan under scope "advanced-auditing"', () => {
+    const policy = aPolicy({ mailItemsAccessedScope: 'advanced-auditing' });
+    expect(premiumActionsRequired(mailboxInput({ policy }))).toBe(true);
+    expect(premiumActionsRequired(mailboxInput({ policy, plan: { enabled: false } }))).toBe(false);
+    expect(premiumActionsRequired(sharedMailboxInput({ policy }))).toBe(false);
   });
 
   it('is false for mailbox types the policy does not check', () => {

@@ -50,8 +50,12 @@ describe('default-audit-set-customised', () => {
         { logonType: 'Admin', expected: MANAGED, actual: CUSTOMISED },
       ],
     });
-    // Unlicensed: the premium action is not required, so Owner should still be Microsoft-managed.
-    const outcome = defaultAuditSetCustomised.evaluate(sharedMailboxInput({ policy, mailbox: { defaultAuditSet: [] } }));
+    // Unlicensed, default scope "all": SearchQueryInitiated is required there too, so Owner is skipped as well.
+    const shared = defaultAuditSetCustomised.evaluate(sharedMailboxInput({ policy, mailbox: { defaultAuditSet: [] } }));
+    expect(shared.status === 'non-compliant' && shared.violations.map((v) => v.logonType)).toEqual(['Delegate', 'Admin']);
+    // Unlicensed under scope "advanced-auditing": the action is not required, so Owner should still be Microsoft-managed.
+    const scoped = aPolicy({ mailItemsAccessedScope: 'advanced-auditing', requiredActions: { additional: { Owner: ['SearchQueryInitiated'] } } });
+    const outcome = defaultAuditSetCustomised.evaluate(sharedMailboxInput({ policy: scoped, mailbox: { defaultAuditSet: [] } }));
     expect(outcome.status === 'non-compliant' && outcome.violations.map((v) => v.logonType)).toEqual(['Owner', 'Delegate', 'Admin']);
   });
 

@@ -5,6 +5,7 @@ import {
   evaluateOrganization,
   findException,
 } from '../../shared/rules/evaluator';
+import { IGNORED_WHILE_ORG_AUDITING_ON } from '../../shared/rules/mailbox-audit-disabled';
 import { MAILBOX_RULES } from '../../shared/rules/pack';
 import type { MailboxRule } from '../../shared/rules/types';
 import {
@@ -26,7 +27,7 @@ const NOW = new Date('2026-06-15T12:00:00Z');
 const keys = (findings: Finding[]) => findings.map((f) => (f.logonType ? `${f.ruleId}|${f.logonType}` : f.ruleId));
 
 function exception(fields: Record<string, unknown>) {
-  return { object: UPN, rule: 'retention-too-short', reason: 'legal hold mailbox', expires: '2027-01-31', ...fields };
+  return { object: UPN, rule: 'mailbox-audit-log-age-short', reason: 'legal hold mailbox', expires: '2027-01-31', ...fields };
 }
 
 describe('evaluateMailbox', () => {
@@ -38,11 +39,11 @@ describe('evaluateMailbox', () => {
     const { findings } = evaluateMailbox(mailboxInput({ mailbox: { auditLogAgeLimitDays: 90 } }), NOW);
     expect(findings).toEqual([
       {
-        ruleId: 'retention-too-short',
+        ruleId: 'mailbox-audit-log-age-short',
         objectType: 'mailbox',
         objectId: OBJECT_ID,
         userPrincipalName: UPN,
-        severity: 'medium',
+        severity: 'low',
         expected: '>= 180 days',
         actual: 90,
       },
@@ -81,9 +82,21 @@ describe('evaluateMailbox', () => {
     expect(findings[3]).toMatchObject({ severity: 'low' });
   });
 
+  describe("a violation's severity", () => {
+    it("overrides the pack's: AuditEnabled False is low on a user mailbox and high on a room mailbox in scope", () => {
+      const policy = aPolicy({ mailboxTypes: ['UserMailbox', 'SharedMailbox', 'RoomMailbox'] });
+      const user = evaluateMailbox(mailboxInput({ policy, mailbox: { auditEnabled: false } }), NOW).findings;
+      expect(user).toEqual([expect.objectContaining({ ruleId: 'mailbox-audit-disabled', severity: 'low', expected: true, actual: IGNORED_WHILE_ORG_AUDITING_ON })]);
+      const room = evaluateMailbox(mailboxInput({ policy, plan: null, mailbox: { recipientTypeDetails: 'RoomMailbox', auditEnabled: false } }), NOW).findings;
+      expect(room.filter((f) => f.ruleId === 'mailbox-audit-disabled')).toEqual([
+        expect.objectContaining({ severity: 'high', expected: true, actual: false }),
+      ]);
+    });
+  });
+
   describe('a rule that throws', () => {
     const broken: MailboxRule = {
-      id: 'retention-too-short',
+      id: 'mailbox-audit-log-age-short',
       target: 'mailbox',
       evaluate: () => {
         throw new RangeError('AuditLogAgeLimit out of range');
@@ -91,20 +104,20 @@ describe('evaluateMailbox', () => {
     };
 
     it('becomes an error finding and the other rules still run', () => {
-      const rules = [broken, ...MAILBOX_RULES.filter((rule) => rule.id !== 'retention-too-short')];
+      const rules = [broken, ...MAILBOX_RULES.filter((rule) => rule.id !== 'mailbox-audit-log-age-short')];
       const { findings } = evaluateMailbox(mailboxInput({ mailbox: { auditEnabled: false } }), NOW, rules);
       expect(findings).toEqual([
         {
-          ruleId: 'retention-too-short',
+          ruleId: 'mailbox-audit-log-age-short',
           objectType: 'mailbox',
           objectId: OBJECT_ID,
           userPrincipalName: UPN,
-          severity: 'medium',
+          severity: 'low',
           expected: null,
           actual: null,
           error: 'RangeError: AuditLogAgeLimit out of range',
         },
-        expect.objectContaining({ ruleId: 'mailbox-audit-disabled', expected: true, actual: false }),
+        expect.objectContaining({ ruleId: 'mailbox-audit-disabled', severity: 'low', expected: true, actual: IGNORED_WHILE_ORG_AUDITING_ON }),
       ]);
     });
 
@@ -119,11 +132,11 @@ describe('evaluateMailbox', () => {
       delete (input.mailbox.auditActions as Partial<typeof input.mailbox.auditActions>).Delegate;
       const { findings } = evaluateMailbox(input, NOW);
       expect(findings.map((f) => [f.ruleId, f.error !== undefined])).toEqual([
-        ['mailbox-audit-disabled', false],
         ['mailitemsaccessed-missing', true],
         ['audit-actions-missing', true],
+        ['mailbox-audit-disabled', false],
       ]);
-      expect(findings[1]?.error).toMatch(/^TypeError: /);
+      expect(findings[0]?.error).toMatch(/^TypeError: /);
     });
 
     it('treats non-compliant without violations as a rule error, not as silence', () => {
@@ -142,7 +155,7 @@ describe('evaluateMailbox', () => {
       expect(keys(result.findings)).toEqual(['mailbox-audit-disabled']);
       expect(result.excepted).toEqual([
         {
-          finding: expect.objectContaining({ ruleId: 'retention-too-short', objectId: OBJECT_ID, expected: '>= 180 days', actual: 90 }),
+          finding: expect.objectContaining({ ruleId: 'mailbox-audit-log-age-short', objectId: OBJECT_ID, expected: '>= 180 days', actual: 90 }),
           exception: policy.exceptions[0],
         },
       ]);
@@ -152,7 +165,7 @@ describe('evaluateMailbox', () => {
       for (const object of [OBJECT_ID.toUpperCase(), '*']) {
         const policy = aPolicy({ exceptions: [exception({ object })] });
         const result = evaluateMailbox(mailboxInput({ policy, mailbox: drifted }), NOW);
-        expect(keys(result.excepted.map((e) => e.finding))).toEqual(['retention-too-short']);
+        expect(keys(result.excepted.map((e) => e.finding))).toEqual(['mailbox-audit-log-age-short']);
       }
     });
 
@@ -165,14 +178,14 @@ describe('evaluateMailbox', () => {
         ],
       });
       const result = evaluateMailbox(mailboxInput({ policy, mailbox: drifted }), NOW);
-      expect(keys(result.findings)).toEqual(['mailbox-audit-disabled', 'retention-too-short']);
+      expect(keys(result.findings)).toEqual(['mailbox-audit-disabled', 'mailbox-audit-log-age-short']);
       expect(result.excepted).toEqual([]);
     });
 
     it('no longer applies once expired', () => {
       const policy = aPolicy({ exceptions: [exception({ expires: '2026-06-15T11:59:59Z' })] });
       const result = evaluateMailbox(mailboxInput({ policy, mailbox: drifted }), NOW);
-      expect(keys(result.findings)).toEqual(['mailbox-audit-disabled', 'retention-too-short']);
+      expect(keys(result.findings)).toEqual(['mailbox-audit-disabled', 'mailbox-audit-log-age-short']);
       expect(result.excepted).toEqual([]);
     });
 
@@ -200,6 +213,13 @@ describe('evaluateMailbox', () => {
       });
       const result = evaluateMailbox(mailboxInput({ policy, mailbox: drifted }), NOW);
       expect(result.excepted.map((e) => e.exception.reason)).toEqual(['wildcard']);
+    });
+
+    it("applies an exception written under the rule's earlier id, retention-too-short", () => {
+      const policy = aPolicy({ exceptions: [exception({ rule: 'retention-too-short' })] });
+      const result = evaluateMailbox(mailboxInput({ policy, mailbox: drifted }), NOW);
+      expect(keys(result.findings)).toEqual(['mailbox-audit-disabled']);
+      expect(keys(result.excepted.map((e) => e.finding))).toEqual(['mailbox-audit-log-age-short']);
     });
 
     it('covers every logon-type finding of the rule', () => {
@@ -230,36 +250,65 @@ describe('evaluateMailbox', () => {
       }
     });
 
-    it('checks a room mailbox once the policy lists it (no licence: no premium actions)', () => {
+    it('checks a room mailbox once the policy lists it: MailItemsAccessed too under the default scope, AuditEnabled False high', () => {
       const policy = aPolicy({ mailboxTypes: ['UserMailbox', 'RoomMailbox'] });
       const input = mailboxInput({ policy, plan: null, mailbox: { ...broken, recipientTypeDetails: 'RoomMailbox' } });
-      expect(keys(evaluateMailbox(input, NOW).findings)).toEqual([
-        'mailbox-audit-disabled',
+      const { findings } = evaluateMailbox(input, NOW);
+      expect(keys(findings)).toEqual([
+        'mailitemsaccessed-missing|Owner',
+        'mailitemsaccessed-missing|Delegate',
+        'mailitemsaccessed-missing|Admin',
         'audit-actions-missing|Owner',
         'audit-actions-missing|Delegate',
         'audit-actions-missing|Admin',
-        'retention-too-short',
+        'audit-retention-too-short',
+        'mailbox-audit-disabled',
+        'mailbox-audit-log-age-short',
+        'default-audit-set-customised|Owner',
+        'default-audit-set-customised|Delegate',
+        'default-audit-set-customised|Admin',
+      ]);
+      expect(findings.find((f) => f.ruleId === 'mailbox-audit-disabled')).toMatchObject({ severity: 'high', actual: false });
+    });
+
+    it('leaves out the premium actions on an unlicensed room mailbox under scope "advanced-auditing"', () => {
+      const policy = aPolicy({ mailboxTypes: ['UserMailbox', 'RoomMailbox'], mailItemsAccessedScope: 'advanced-auditing' });
+      const input = mailboxInput({ policy, plan: null, mailbox: { ...broken, recipientTypeDetails: 'RoomMailbox' } });
+      expect(keys(evaluateMailbox(input, NOW).findings)).toEqual([
+        'audit-actions-missing|Owner',
+        'audit-actions-missing|Delegate',
+        'audit-actions-missing|Admin',
+        'audit-retention-too-short',
+        'mailbox-audit-disabled',
+        'mailbox-audit-log-age-short',
         'default-audit-set-customised|Owner',
         'default-audit-set-customised|Delegate',
         'default-audit-set-customised|Admin',
       ]);
     });
 
-    it('requires MailItemsAccessed and Send on unlicensed mailboxes under scope "all"', () => {
-      const policy = aPolicy({ mailItemsAccessedScope: 'all' });
-      const { findings } = evaluateMailbox(sharedMailboxInput({ policy }), NOW);
-      expect(keys(findings)).toEqual([
-        'mailitemsaccessed-missing|Owner',
-        'mailitemsaccessed-missing|Delegate',
-        'mailitemsaccessed-missing|Admin',
-        'audit-actions-missing|Owner',
-        'audit-actions-missing|Admin',
-      ]);
-      expect(findings[3]).toMatchObject({ expected: ['Send'] });
+    it('requires MailItemsAccessed and Send on unlicensed shared mailboxes under the default policy (scope "all")', () => {
+      for (const policy of [aPolicy(), aPolicy({ mailItemsAccessedScope: 'all' })]) {
+        const { findings } = evaluateMailbox(sharedMailboxInput({ policy }), NOW);
+        expect(keys(findings)).toEqual([
+          'mailitemsaccessed-missing|Owner',
+          'mailitemsaccessed-missing|Delegate',
+          'mailitemsaccessed-missing|Admin',
+          'audit-actions-missing|Owner',
+          'audit-actions-missing|Admin',
+          'audit-retention-too-short',
+        ]);
+        expect(findings[3]).toMatchObject({ expected: ['Send'] });
+        expect(findings[5]).toMatchObject({ severity: 'medium', expected: '>= 365 days', actual: '180 days (Audit (Standard))' });
+      }
     });
 
-    it('leaves unlicensed mailboxes without premium actions alone under scope "licensed"', () => {
-      expect(evaluateMailbox(sharedMailboxInput(), NOW)).toEqual({ findings: [], excepted: [] });
+    it('leaves unlicensed mailboxes without premium actions alone under scope "advanced-auditing" (or its earlier name "licensed")', () => {
+      for (const mailItemsAccessedScope of ['advanced-auditing', 'licensed']) {
+        const policy = aPolicy({ mailItemsAccessedScope });
+        // Only the evidence's retention remains: a shared mailbox keeps its records 180 days.
+        expect(keys(evaluateMailbox(sharedMailboxInput({ policy }), NOW).findings)).toEqual(['audit-retention-too-short']);
+      }
     });
   });
 
@@ -344,9 +393,9 @@ describe('evaluateBypassAssociation', () => {
 describe('findException', () => {
   it('answers undefined for a rule without exceptions', () => {
     const policy = aPolicy({ exceptions: [exception({})] });
-    for (const ruleId of RULE_IDS.filter((id) => id !== 'retention-too-short')) {
+    for (const ruleId of RULE_IDS.filter((id) => id !== 'mailbox-audit-log-age-short')) {
       expect(findException(policy, ruleId, { objectId: OBJECT_ID, userPrincipalName: UPN }, NOW)).toBeUndefined();
     }
-    expect(findException(policy, 'retention-too-short', { objectId: OBJECT_ID, userPrincipalName: UPN }, NOW)).toBe(policy.exceptions[0]);
+    expect(findException(policy, 'mailbox-audit-log-age-short', { objectId: OBJECT_ID, userPrincipalName: UPN }, NOW)).toBe(policy.exceptions[0]);
   });
 });

@@ -66,8 +66,10 @@ export function aLicence(plan: Partial<AdvancedAuditingLicence> = {}): UserLicen
   };
 }
 
+/** An organization with auditing on and unified audit log ingestion on: every organization rule is compliant. */
 export function anOrganization(fields: Partial<OrganizationAuditSnapshot> = {}): OrganizationAuditSnapshot {
-  return { identity: ORG, auditDisabled: false, ...fields };
+  const organization: OrganizationAuditSnapshot = { identity: ORG, auditDisabled: false, unifiedAuditLogIngestionEnabled: true };
+  return Object.assign(organization, fields);
 }
 
 export function aBypassAssociation(fields: Partial<BypassAssociation> = {}): BypassAssociation {

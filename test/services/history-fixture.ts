@@ -17,7 +17,7 @@ export const QUOTED_UPN = 'o"brien,x@contoso.example';
 export const FORMULA_REASON = '=HYPERLINK("http://evil.example","click")';
 
 export function nightOne(): ObservedObject[] {
-  const seven = observed({ index: 7, ageLimitDays: 30 }, ['retention-too-short']);
+  const seven = observed({ index: 7, ageLimitDays: 30 }, ['mailbox-audit-log-age-short']);
   seven.excepted = seven.excepted.map((entry) => ({ ...entry, exception: { ...entry.exception, reason: FORMULA_REASON } }));
   return [
     observed({ index: 1, auditEnabled: false }),

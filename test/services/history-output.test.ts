@@ -60,6 +60,33 @@ describe('output', () => {
     expect(pairs).toContainEqual(['persistedCapabilities', '']);
   });
 
+  it('puts the coverage verdict first, per logon type with its reasons', () => {
+    const recorded = { state: 'recorded' as const, reasons: [] };
+    const pairs = configurationPairs({
+      objectId: 'o',
+      userPrincipalName: 'u@x',
+      inForceSince: '2026-01-01T00:00:00.000Z',
+      scanId: 's',
+      coverage: {
+        verdict: 'not-recorded',
+        byLogonType: { Owner: { state: 'not-recorded', reasons: ['audit-bypass-enabled', 'mailbox-audit-log-age-short'] }, Delegate: recorded, Admin: { state: 'at-risk', reasons: ['audit-actions-missing'] } },
+      },
+      configuration: { auditEnabled: true },
+    });
+    expect(pairs.slice(0, 4)).toEqual([
+      ['coverage', 'reads NOT recorded'],
+      ['coverage.Owner', 'reads NOT recorded (audit-bypass-enabled, mailbox-audit-log-age-short)'],
+      ['coverage.Delegate', 'reads recorded'],
+      ['coverage.Admin', 'reads recorded, at risk (audit-actions-missing)'],
+    ]);
+  });
+
+  it('says the verdict is unknown for a snapshot recorded before verdicts existed', () => {
+    const pairs = configurationPairs({ objectId: 'o', userPrincipalName: 'u@x', inForceSince: '2026-01-01T00:00:00.000Z', scanId: 's', configuration: {} });
+    expect(pairs[0]).toEqual(['coverage', expect.stringMatching(/^unknown/)]);
+    expect(pairs.map(([name]) => name)).not.toContain('coverage.Owner');
+  });
+
   it('refuses --json with --csv', () => {
     expect(() => outputFormat({ json: true, csv: true })).toThrow(/Choose one/);
     expect(outputFormat({})).toBe('text');

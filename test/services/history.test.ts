@@ -24,12 +24,12 @@ describe('drift-history queries', () => {
           `mailitemsaccessed-missing|${objectIdOf(2)}|Admin`,
           `mailitemsaccessed-missing|${objectIdOf(2)}|Owner`,
           `mailitemsaccessed-missing|${objectIdOf(6)}|Delegate`,
-          `retention-too-short|${objectIdOf(7)}`,
+          `mailbox-audit-log-age-short|${objectIdOf(7)}`,
         ].sort(),
       );
       const owner = page.items.find((finding) => finding.key.endsWith('|Owner'))!;
       expect(owner).toMatchObject({ status: 'open', firstSeen: day(1).toISOString(), lastSeen: day(45).toISOString(), severity: 'high' });
-      expect(page.items.find((finding) => finding.ruleId === 'retention-too-short')).toMatchObject({
+      expect(page.items.find((finding) => finding.ruleId === 'mailbox-audit-log-age-short')).toMatchObject({
         status: 'excepted',
         exception: { reason: FORMULA_REASON, expires: '2099-01-01' },
       });
@@ -38,7 +38,10 @@ describe('drift-history queries', () => {
 
     it('filters by rule, severity, status and mailbox (object id or UPN, any case)', async () => {
       expect(keysOf((await history.findings({ rule: 'mailbox-audit-disabled' })).items)).toEqual([`mailbox-audit-disabled|${objectIdOf(3)}`]);
-      expect((await history.findings({ severity: 'critical' })).items.map((f) => f.objectId)).toEqual([objectIdOf(3)]);
+      // AuditEnabled False on a user mailbox and a short mailbox audit log are both low since the 2026 pack.
+      expect((await history.findings({ severity: 'low' })).items.map((f) => f.objectId).sort()).toEqual([objectIdOf(3), objectIdOf(7)]);
+      expect((await history.findings({ severity: 'high' })).items.map((f) => f.objectId).sort()).toEqual([objectIdOf(2), objectIdOf(2), objectIdOf(6)]);
+      expect((await history.findings({ severity: 'critical' })).items).toEqual([]);
       const resolved = await history.findings({ status: 'resolved' });
       expect(resolved.items).toHaveLength(1);
       expect(resolved.items[0]).toMatchObject({ objectId: objectIdOf(1), closedAt: day(40).toISOString(), lastSeen: day(1).toISOString() });
@@ -115,6 +118,30 @@ describe('drift-history queries', () => {
       expect((await history.configurationAt(objectIdOf(3), day(46))).configuration?.inForceSince).toBe(day(40).toISOString());
       const withAt = await history.mailboxHistory({ mailbox: objectIdOf(3), at: day(41) });
       expect(withAt.configuration).toMatchObject({ configuration: { auditEnabled: false } });
+    });
+
+    it('tells whether the mailbox\'s reads were recorded then: the verdict stored with the snapshot', async () => {
+      const january = await history.configurationAt(objectIdOf(3), day(20));
+      expect(january.configuration?.coverage?.verdict).toBe('recorded');
+      // AuditEnabled False on a user mailbox: recorded (Exchange ignores it), at risk.
+      const february = await history.configurationAt(objectIdOf(3), day(41));
+      expect(february.configuration?.coverage).toEqual({
+        verdict: 'at-risk',
+        byLogonType: {
+          Owner: { state: 'at-risk', reasons: ['mailbox-audit-disabled'] },
+          Delegate: { state: 'at-risk', reasons: ['mailbox-audit-disabled'] },
+          Admin: { state: 'at-risk', reasons: ['mailbox-audit-disabled'] },
+        },
+      });
+      const two = await history.configurationAt(objectIdOf(2), day(41));
+      expect(two.configuration?.coverage?.verdict).toBe('not-recorded');
+      expect(two.configuration?.coverage?.byLogonType.Delegate).toEqual({ state: 'recorded', reasons: [] });
+    });
+
+    it('shows each scan\'s coverage tally', async () => {
+      const [latest] = (await history.scans({ pageSize: 1 })).items;
+      expect(latest?.coverage?.mailboxes).toBe(5);
+      expect(latest?.coverage?.overall).toEqual({ recorded: 1, 'at-risk': 2, 'not-recorded': 2 });
     });
 
     it('answers an unknown mailbox with nothing', async () => {

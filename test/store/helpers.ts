@@ -1,5 +1,6 @@
 import type { LogonType, MailboxAuditSnapshot } from '../../shared/domain/audit';
 import type { Finding } from '../../shared/domain/finding';
+import { addToTally, emptyCoverageTally, mailboxCoverage, type MailboxCoverage } from '../../shared/rules/coverage';
 import type { ObservedObject, ScanChanges, ScanRun, ScanTotals } from '../../shared/services/scan-recorder';
 import { invertedTime } from '../../shared/store/keys';
 import { openStore, type AuditStore, type StoreOptions } from '../../shared/store/open';
@@ -51,23 +52,36 @@ export function findingsOf(spec: MailboxSpec): Finding[] {
   const snapshot = snapshotOf(spec);
   const base = { objectType: 'mailbox' as const, objectId: snapshot.objectId, userPrincipalName: snapshot.userPrincipalName };
   const findings: Finding[] = [];
-  if (spec.auditEnabled === false) findings.push({ ...base, ruleId: 'mailbox-audit-disabled', severity: 'critical', expected: true, actual: false });
+  if (spec.auditEnabled === false) findings.push({ ...base, ruleId: 'mailbox-audit-disabled', severity: 'low', expected: true, actual: false });
   for (const logonType of spec.missing ?? []) {
     findings.push({ ...base, ruleId: 'mailitemsaccessed-missing', logonType, severity: 'high', expected: 'MailItemsAccessed', actual: null });
   }
   if (spec.ageLimitDays !== undefined && spec.ageLimitDays < 180) {
-    findings.push({ ...base, ruleId: 'retention-too-short', severity: 'medium', expected: 180, actual: spec.ageLimitDays });
+    findings.push({ ...base, ruleId: 'mailbox-audit-log-age-short', severity: 'low', expected: '>= 180 days', actual: spec.ageLimitDays });
   }
   return findings;
 }
 
-export function observed(spec: MailboxSpec, exceptRules: Array<Finding['ruleId']> = []): ObservedObject {
+/** A coverage verdict with one state for all three logon types. */
+export function uniformCoverage(state: MailboxCoverage['verdict'], reasons: MailboxCoverage['byLogonType']['Owner']['reasons'] = []): MailboxCoverage {
+  const entry = { state, reasons };
+  return { verdict: state, byLogonType: { Owner: entry, Delegate: entry, Admin: entry } };
+}
+
+/**
+ * A mailbox as a scan observes it. Its coverage verdict is the one its findings give (excepted ones
+ * included, with org auditing on), as the scan computes it; pass a verdict to override it, or null
+ * for an observation without one (as recorded before verdicts existed).
+ */
+export function observed(spec: MailboxSpec, exceptRules: Array<Finding['ruleId']> = [], coverage?: MailboxCoverage | null): ObservedObject {
   const findings = findingsOf(spec);
+  const verdict = coverage === undefined ? mailboxCoverage({ mailboxFindings: findings, organizationFindings: [], ownAccountBypassed: false }) : coverage;
   return {
     objectType: 'mailbox',
     objectId: objectIdOf(spec.index),
     userPrincipalName: spec.upn ?? `user${spec.index}@contoso.example`,
     mailbox: snapshotOf(spec),
+    ...(verdict ? { coverage: verdict } : {}),
     findings: findings.filter((finding) => !exceptRules.includes(finding.ruleId)),
     excepted: findings
       .filter((finding) => exceptRules.includes(finding.ruleId))
@@ -82,6 +96,8 @@ export function runAt(date: Date, tenantId = TENANT): ScanRun {
 export function totalsFor(objects: ObservedObject[], finishedAt: Date): ScanTotals {
   const findingsByRule: ScanTotals['findingsByRule'] = {};
   for (const object of objects) for (const finding of object.findings) findingsByRule[finding.ruleId] = (findingsByRule[finding.ruleId] ?? 0) + 1;
+  const coverage = emptyCoverageTally();
+  for (const object of objects) if (object.coverage) addToTally(coverage, object.coverage);
   return {
     finishedAt,
     mailboxes: objects.filter((object) => object.objectType === 'mailbox').length,
@@ -90,6 +106,7 @@ export function totalsFor(objects: ObservedObject[], finishedAt: Date): ScanTota
     ruleErrors: 0,
     apiCalls: objects.length,
     throttledCalls: 0,
+    coverage,
   };
 }
 

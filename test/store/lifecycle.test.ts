@@ -33,7 +33,7 @@ describe('a finding through its lifecycle', () => {
         `mailbox-audit-disabled|${objectIdOf(1)}`,
         `mailitemsaccessed-missing|${objectIdOf(2)}|Admin`,
         `mailitemsaccessed-missing|${objectIdOf(2)}|Owner`,
-        `retention-too-short|${objectIdOf(4)}`,
+        `mailbox-audit-log-age-short|${objectIdOf(4)}`,
       ].sort(),
     );
     expect(first).toMatchObject({ resolved: [], gone: [], stillOpen: 0 });
@@ -55,12 +55,12 @@ describe('a finding through its lifecycle', () => {
     expect(third.resolved.map((f) => findingKey(f as Parameters<typeof findingKey>[0])).sort()).toEqual(
       [`mailbox-audit-disabled|${objectIdOf(1)}`, `mailitemsaccessed-missing|${objectIdOf(2)}|Owner`].sort(),
     );
-    expect(third.gone.map((f) => findingKey(f as Parameters<typeof findingKey>[0]))).toEqual([`retention-too-short|${objectIdOf(4)}`]);
+    expect(third.gone.map((f) => findingKey(f as Parameters<typeof findingKey>[0]))).toEqual([`mailbox-audit-log-age-short|${objectIdOf(4)}`]);
     expect(third.stillOpen).toBe(0);
 
     const findings = await allFindings(store);
     expect(findings.get(`mailbox-audit-disabled|${objectIdOf(1)}`)).toMatchObject({ status: 'resolved', closedAt: day(3), lastSeen: day(2) });
-    expect(findings.get(`retention-too-short|${objectIdOf(4)}`)).toMatchObject({ status: 'gone', lastSeen: day(2) });
+    expect(findings.get(`mailbox-audit-log-age-short|${objectIdOf(4)}`)).toMatchObject({ status: 'gone', lastSeen: day(2) });
     expect(findings.get(`mailitemsaccessed-missing|${objectIdOf(2)}|Admin`)).toMatchObject({
       status: 'excepted',
       exception: { reason: 'legal hold mailbox', expires: '2099-01-01' },
@@ -70,7 +70,7 @@ describe('a finding through its lifecycle', () => {
     expect(await eventsOf(store, 2)).toEqual(
       expect.arrayContaining(['excepted:mailitemsaccessed-missing:Admin', 'resolved:mailitemsaccessed-missing:Owner']),
     );
-    expect(await eventsOf(store, 4)).toEqual(['gone:retention-too-short', 'detected:retention-too-short']);
+    expect(await eventsOf(store, 4)).toEqual(['gone:mailbox-audit-log-age-short', 'detected:mailbox-audit-log-age-short']);
 
     // Night 4: mailbox 1 drifts again: a new episode, events continue their numbering.
     await scan(store, [observed({ index: 1, auditEnabled: false }), ...night3.slice(1)], day(4));

@@ -26,12 +26,12 @@ function smallDigest(overrides: Partial<DigestInput> = {}): DigestInput {
     scannedAt: SCANNED_AT,
     countsByRule: { 'mailitemsaccessed-missing': 3, 'audit-bypass-enabled': 1 },
     opened: [change(1, 'mailitemsaccessed-missing')],
-    resolved: [change(2, 'retention-too-short')],
+    resolved: [change(2, 'mailbox-audit-log-age-short')],
     autoFixed: {
       count: 1,
       examples: [
         {
-          ruleId: 'retention-too-short',
+          ruleId: 'mailbox-audit-log-age-short',
           objectUpn: 'user2@contoso.example',
           change: "Set-Mailbox -Identity 'user2@contoso.example' -AuditLogAgeLimit 180.00:00:00",
         },
@@ -70,6 +70,35 @@ describe('buildDigestCard', () => {
     expect(text).toContain('An account bypasses mailbox auditing (critical)');
     expect(text).toContain('"title":"Waiting for approval","value":"2"');
     expect(text).toContain('-AuditLogAgeLimit 180.00:00:00');
+  });
+
+  it('leads with the coverage figure, in Attention colour while a mailbox is not recorded', () => {
+    const coverage = {
+      headline: 'Reads recorded for 96.2 % of 2,812 in-scope mailboxes (Owner 97.0 %, Delegate 96.5 %, Admin 96.4 %), +0.4 points since the last scan',
+      counts: '1,200 recorded · 1,505 at risk · 107 not recorded',
+      allRecorded: false,
+    };
+    const card = buildDigestCard(smallDigest({ coverage }));
+    expectPostable(card);
+    const headline = card.body.findIndex((element) => JSON.stringify(element).includes(coverage.headline));
+    const facts = card.body.findIndex((element) => (element as { type?: string }).type === 'FactSet');
+    expect(headline).toBeGreaterThanOrEqual(0);
+    expect(headline).toBeLessThan(facts);
+    expect(card.body[headline]).toMatchObject({ weight: 'Bolder', color: 'Attention' });
+    expect(allText(card)).toContain(coverage.counts);
+    expect(JSON.stringify(card)).toContain(`Audit Warden: ${coverage.headline}; `);
+
+    const clean = buildDigestCard(smallDigest({ coverage: { ...coverage, counts: '2,812 recorded · 0 at risk · 0 not recorded', allRecorded: true } }));
+    expect(clean.body.find((element) => JSON.stringify(element).includes(coverage.headline))).toMatchObject({ color: 'Good' });
+  });
+
+  it('is built without a coverage figure too (scans from before coverage existed)', () => {
+    const card = buildDigestCard(smallDigest());
+    expect(allText(card)).not.toContain('Reads recorded');
+  });
+
+  it('refuses an overlong coverage headline', () => {
+    expect(() => buildDigestCard(smallDigest({ coverage: { headline: 'x'.repeat(401), counts: '', allRecorded: true } }))).toThrow(ValidationError);
   });
 
   it('gives each approval request the exact change and Approve / Reject links', () => {
@@ -127,7 +156,7 @@ describe('buildDigestCard', () => {
     };
     const changes: ScanChanges = {
       opened: [finding],
-      resolved: [{ ruleId: 'retention-too-short', objectId: 'x', userPrincipalName: 'lee.gu@contoso.example' }],
+      resolved: [{ ruleId: 'mailbox-audit-log-age-short', objectId: 'x', userPrincipalName: 'lee.gu@contoso.example' }],
       gone: [],
       stillOpen: 1,
     };

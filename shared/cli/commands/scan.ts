@@ -22,7 +22,8 @@ audit bypass associations, evaluates the drift rules and prints a summary per ru
   --policy FILE the audit policy file (default: AUDIT_POLICY_PATH, else the built-in policy)
   --quiet       no progress line on stderr
 
-Exit codes: 0 no drift, 1 bad input or settings, 2 drift found, 3 Graph/Exchange/Storage failed.`;
+Exit codes: 0 no drift, 1 bad input or settings, 2 drift found or a rule could not be evaluated
+(an error finding: the condition is not proven), 3 Graph/Exchange/Storage failed.`;
 
 /** The storage layer plugs its recorder in here (kept as a parameter so the command has no storage import cycle). */
 export type RecorderFactory = NonNullable<EnvironmentOptions['openRecorder']>;
@@ -68,7 +69,8 @@ export function scanCommand(openRecorder?: RecorderFactory, notify?: ScanNotifie
 
       if (json) json.close(scanSummary(result, store));
       else io.stdout.write(formatSummary(result, store));
-      const drift = Object.values(result.totals.findingsByRule).some((count) => count > 0);
+      // A rule that could not be evaluated is not a condition that holds: never exit "no drift" then.
+      const drift = Object.values(result.totals.findingsByRule).some((count) => count > 0) || result.totals.ruleErrors > 0;
       return drift ? EXIT.drift : EXIT.ok;
     },
   };
