@@ -24,6 +24,7 @@ import { formatCoverageCounts, formatCoverageHeadline, type CoverageFigure } fro
 import { loadSettings } from '../shared/config/settings';
 import { findingKey, type RuleId } from '../shared/domain/finding';
 import { main as cli } from '../shared/cli/main';
+import { readableFields } from '../shared/cli/io';
 import { startLocalServer } from '../shared/cli/commands/serve';
 import { approveThroughEndpoint } from '../shared/services/approval-client';
 import { openRemediationEnvironment } from '../shared/services/remediation-environment';
@@ -57,36 +58,40 @@ async function run(args: string[], options: { capture?: boolean; echo?: boolean 
   return { code, stdout };
 }
 
-/** Runs a command whose plan lists every change, printing the first few rows and everything else. */
+/**
+ * Runs a command whose plan lists every change, printing the first few changes (with the lines that
+ * explain them) and everything else; the rest of the list is counted, not printed.
+ */
 async function runSummarised(args: string[]): Promise<number> {
   const { code, stdout } = await run(args, { capture: true });
   const lines = stdout.split('\n');
   const row = /^ {2}(auto|approval|report) /;
+  // A change's explanation continues on lines indented past the row's columns.
+  const continuation = /^ {20,}\S/;
   const rows = lines.filter((line) => row.test(line)).length;
   let shown = 0;
+  let inHiddenRow = false;
   for (const line of lines) {
     if (row.test(line)) {
-      if (shown++ < 4) say(line);
+      shown += 1;
+      inHiddenRow = shown > 4;
+      if (!inHiddenRow) say(line);
       else if (shown === 5) say(`  ... and ${rows - 4} more changes`);
-    } else if (line !== '' || shown === 0) say(line);
+    } else if (continuation.test(line)) {
+      if (!inHiddenRow) say(line);
+    } else {
+      inHiddenRow = false;
+      if (line !== '' || shown === 0) say(line);
+    }
   }
   return code;
-}
-
-/** "key value, key value": log fields as a person reads them, not as JSON. */
-function readable(fields: Record<string, unknown> | undefined): string {
-  if (!fields) return '';
-  const parts = Object.entries(fields)
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key} ${typeof value === 'object' && value !== null ? Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(' ') : String(value)}`);
-  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /** Logs of services the demo drives directly: warnings and errors only, so the story stays readable. */
 const demoLogger: Logger = {
   info: () => undefined,
-  warn: (message, fields) => say(`  warn: ${message}${readable(fields)}`),
-  error: (message, fields) => say(`  error: ${message}${readable(fields)}`),
+  warn: (message, fields) => say(`  warn: ${message}${readableFields(fields)}`),
+  error: (message, fields) => say(`  error: ${message}${readableFields(fields)}`),
 };
 
 async function openFindingsByRule(): Promise<Partial<Record<RuleId, number>>> {
@@ -186,7 +191,11 @@ async function demo(): Promise<void> {
       functionName: 'nightly-scan',
       logHandler: (level, ...args) => {
         if (level === 'information' && (args[0] === 'nightly scan summary' || args[0] === 'nightly remediation plan')) {
-          say(`  [nightly-scan] ${String(args[0])}${readable(args[1] as Record<string, unknown> | undefined)}`);
+          // Lists (approval request ids) as counts: the story needs how many, not which.
+          const fields = Object.fromEntries(
+            Object.entries((args[1] ?? {}) as Record<string, unknown>).map(([key, value]) => [key, Array.isArray(value) ? value.length : value]),
+          );
+          say(`  [nightly-scan] ${String(args[0])}${readableFields(fields)}`);
         } else if (level === 'warning' || level === 'error') say(`  [nightly-scan] ${level}: ${args.map(String).join(' ')}`);
       },
     });
@@ -234,6 +243,11 @@ async function demo(): Promise<void> {
     await run(['scan', '--quiet', '--no-notify']);
     await runSummarised(['remediate', '--quiet']);
 
+    heading('The security lead reviews the accounts that bypass auditing and approves removing every bypass');
+    const bypasses = await approvePending(environment, sim.tenantId, ['audit-bypass-enabled']);
+    say(`${bypasses} bypass removal(s) approved; applying them`);
+    await runSummarised(['remediate', '--quiet']);
+
     heading('Night 5: a fresh scan');
     const { stdout: lastScan } = await run(['scan', '--quiet', '--no-notify', '--json'], { capture: true });
     const final = JSON.parse(lastScan) as { scan: { coverage: CoverageFigure } };
@@ -251,8 +265,8 @@ async function demo(): Promise<void> {
     say('');
     say(formatCoverageHeadline(final.scan.coverage));
     say(`  ${formatCoverageCounts(final.scan.coverage.counts)}`);
-    say(critical === 0 ? 'Open critical findings: 0 ✓' : `Open critical findings: ${critical} ✗`);
-    if (critical > 0) process.exitCode = 1;
+    // A tick only when nothing critical is open: the story must never look finished when it is not.
+    say(critical === 0 ? 'Open critical findings: 0 ✓' : `Open critical findings: ${critical} (see "audit-warden findings --severity critical")`);
     say(`\nCards posted to Teams: ${teams.deliveries.length}, saved under ${join(OUTPUT, 'teams')}`);
   } finally {
     await server.stop();

@@ -36,10 +36,13 @@ export function processIO(): CliIO {
 }
 
 /** A Logger for services run from the command line: one line per message on stderr. */
+/**
+ * Log lines for a person at a terminal: `warn Message (key value, key value)`. Fields are the same
+ * the Functions host logs as structured data; here they read as words, not JSON.
+ */
 export function stderrLogger(io: CliIO): Logger {
   const line = (level: string, message: string, fields?: Record<string, unknown>) => {
-    const suffix = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-    io.stderr.write(`${level} ${message}${suffix}\n`);
+    io.stderr.write(`${level} ${message}${readableFields(fields)}\n`);
   };
   return {
     info: (message, fields) => line('info', message, fields),
@@ -54,4 +57,22 @@ export function reportFailure(io: CliIO, error: unknown): number {
   if (error instanceof ValidationError) return EXIT.usage;
   if (isServiceError(error)) return EXIT.service;
   return EXIT.unexpected;
+}
+
+/** `(key value, key value)`; nested values as `key=value`, lists joined with commas. */
+export function readableFields(fields: Record<string, unknown> | undefined): string {
+  if (!fields) return '';
+  const show = (value: unknown): string => {
+    if (Array.isArray(value)) return value.map(show).join(', ');
+    if (value !== null && typeof value === 'object') {
+      return Object.entries(value as Record<string, unknown>)
+        .map(([key, inner]) => `${key}=${show(inner)}`)
+        .join(' ');
+    }
+    return String(value);
+  };
+  const parts = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key} ${show(value)}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
