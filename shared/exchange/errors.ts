@@ -145,3 +145,26 @@ function field(value: unknown, name: string): unknown {
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
+
+/**
+ * Exchange refusals of an audit change that mean something specific (REFERENCE.md §8):
+ * - `licence-required`: "Auditing of MailItemsAccessed event is only available for users with
+ *   appropriate license…" — Exchange does not see a licence it accepts for the mailbox. Retrying
+ *   the same change will not help until the mailbox's licence changes.
+ * - `already-audited`: "The input operation(s) is/are already being audited." — an @{Add=…} of an
+ *   action the list already holds. Not a failure: the list has what was asked for (the caller
+ *   re-reads to be sure).
+ */
+export type AuditRefusal = 'licence-required' | 'already-audited';
+
+const AUDIT_REFUSALS: ReadonlyArray<[AuditRefusal, RegExp]> = [
+  ['licence-required', /only available for users with (the )?appropriate licen[cs]e/i],
+  ['already-audited', /operation\(s\) (is\/are|is|are) already being audited/i],
+];
+
+/** Which audit refusal an Exchange error (or Exchange's own text) is, if any. */
+export function auditRefusalOf(error: unknown): AuditRefusal | undefined {
+  const said = error instanceof ExchangeCommandError ? `${error.exchangeMessage}\n${error.message}` : typeof error === 'string' ? error : undefined;
+  if (said === undefined) return undefined;
+  return AUDIT_REFUSALS.find(([, pattern]) => pattern.test(said))?.[0];
+}

@@ -75,23 +75,43 @@ const subscribedSkuSchema = z.object({
   skuId: z.string().min(1),
   skuPartNumber: z.string().nullish(),
   servicePlans: z
-    .array(z.object({ servicePlanId: z.string().min(1) }).loose())
+    .array(z.object({ servicePlanId: z.string().min(1), servicePlanName: z.string().nullish() }).loose())
     .nullish()
     .transform((value) => value ?? []),
 });
 
-/** skuIds (lower-case) of the tenant's subscriptions whose service plans include Advanced Auditing. */
-export async function getSkusWithAdvancedAuditing(client: GraphClient): Promise<Set<string>> {
-  const skus = new Set<string>();
+/** One of the tenant's subscriptions, as GET /subscribedSkus lists it; GUIDs lower-cased. */
+export interface SubscribedSku {
+  skuId: string;
+  /** The SKU's name, e.g. SPE_E5; empty when Graph gave none. */
+  skuPartNumber: string;
+  servicePlans: Array<{ servicePlanId: string; servicePlanName: string }>;
+}
+
+/** The tenant's subscriptions with their service plans (names included, for people reading a change). */
+export async function getSubscribedSkus(client: GraphClient): Promise<SubscribedSku[]> {
+  const skus: SubscribedSku[] = [];
   for await (const page of client.pages('/subscribedSkus')) {
     for (const item of page.value) {
       const sku = parseOrThrow(subscribedSkuSchema, item, 'GET /subscribedSkus', 'subscribed SKU');
-      if (sku.servicePlans.some((plan) => plan.servicePlanId.toLowerCase() === ADVANCED_AUDITING_PLAN_ID)) {
-        skus.add(sku.skuId.toLowerCase());
-      }
+      skus.push({
+        skuId: sku.skuId.toLowerCase(),
+        skuPartNumber: sku.skuPartNumber ?? '',
+        servicePlans: sku.servicePlans.map((plan) => ({ servicePlanId: plan.servicePlanId.toLowerCase(), servicePlanName: plan.servicePlanName ?? '' })),
+      });
     }
   }
   return skus;
+}
+
+/** skuIds (lower-case) of the tenant's subscriptions whose service plans include Advanced Auditing. */
+export async function getSkusWithAdvancedAuditing(client: GraphClient): Promise<Set<string>> {
+  return skusWithAdvancedAuditing(await getSubscribedSkus(client));
+}
+
+/** skuIds (lower-case) of these SKUs whose plans include Advanced Auditing. Pure. */
+export function skusWithAdvancedAuditing(skus: readonly SubscribedSku[]): Set<string> {
+  return new Set(skus.filter((sku) => sku.servicePlans.some((plan) => plan.servicePlanId === ADVANCED_AUDITING_PLAN_ID)).map((sku) => sku.skuId));
 }
 
 export interface StreamLicensedUsersOptions {
@@ -139,17 +159,36 @@ export async function getUser(client: GraphClient, id: string): Promise<GraphLic
   return body === undefined ? undefined : parseOrThrow(graphUserSchema, body, 'GET /users/{id}', 'user');
 }
 
+/** One licence in an assignLicense body. */
+export interface LicenceToAdd {
+  skuId: string;
+  /** Plans of the SKU this assignment leaves off. An empty list switches every plan on. */
+  disabledPlans: readonly string[];
+}
+
 /**
- * Assigns a SKU directly to a user, with every plan enabled: the documented way out of the
- * group-licensing failure that keeps MailItemsAccessed off. The user needs a usage location.
+ * POST /users/{id}/assignLicense with one licence to add and none to remove (REFERENCE.md §3.3).
+ * Returns the exact body sent, for the record. The user needs a usage location. Beware: a direct
+ * assignment of a SKU the user also gets from a group unions with it, so every plan this body does
+ * not disable is switched on — the caller decides disabledPlans with that in mind.
  */
-export async function assignLicenseDirect(client: GraphClient, userId: string, skuId: string): Promise<void> {
-  if (userId.trim() === '') throw new ValidationError('assignLicenseDirect needs a user id.', 'assignLicenseDirect');
-  if (!GUID.test(skuId)) throw new ValidationError(`skuId must be a GUID; got "${skuId}".`, 'assignLicenseDirect');
-  await client.request(`/users/${encodeURIComponent(userId.trim())}/assignLicense`, {
-    method: 'POST',
-    body: { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] },
-  });
+export async function assignLicense(client: GraphClient, userId: string, licence: LicenceToAdd): Promise<{ addLicenses: LicenceToAdd[]; removeLicenses: string[] }> {
+  if (userId.trim() === '') throw new ValidationError('assignLicense needs a user id.', 'assignLicense');
+  if (!GUID.test(licence.skuId)) throw new ValidationError(`skuId must be a GUID; got "${licence.skuId}".`, 'assignLicense');
+  const bad = licence.disabledPlans.find((plan) => !GUID.test(plan));
+  if (bad !== undefined) throw new ValidationError(`disabledPlans must be service plan GUIDs; got "${bad}".`, 'assignLicense');
+  const body = { addLicenses: [{ skuId: licence.skuId, disabledPlans: [...licence.disabledPlans] }], removeLicenses: [] as string[] };
+  await client.request(`/users/${encodeURIComponent(userId.trim())}/assignLicense`, { method: 'POST', body });
+  return body;
+}
+
+/**
+ * POST /users/{id}/reprocessLicenseAssignment (no body): re-runs the user's group-based licence
+ * assignments. Changes no plan and takes no seat (REFERENCE.md §3.3).
+ */
+export async function reprocessLicenseAssignment(client: GraphClient, userId: string): Promise<void> {
+  if (userId.trim() === '') throw new ValidationError('reprocessLicenseAssignment needs a user id.', 'reprocessLicenseAssignment');
+  await client.request(`/users/${encodeURIComponent(userId.trim())}/reprocessLicenseAssignment`, { method: 'POST' });
 }
 
 type AssignmentState = GraphLicensedUser['licenseAssignmentStates'][number];

@@ -1,13 +1,21 @@
 import type { AuditPolicy } from '../config/policy';
-import type { RemediationMode, RuleId } from '../domain/finding';
+import type { ChangeKind, RemediationMode, RuleId } from '../domain/finding';
 import { modeFor, RULE_METADATA } from '../rules/pack';
 
 /**
- * The mode a rule's plans run in. The policy decides (`modeFor`), with one floor: a licence change
- * is never automatic, whatever the policy says, because it can consume a paid seat.
+ * The mode a change runs in. The policy decides (`modeFor`), with a floor for licence changes,
+ * which can consume a paid seat or switch services on: never automatic, whatever the policy says.
+ * Two change kinds are decided by kind rather than by rule:
+ * - `reprocess-licence` re-runs the user's group assignments: it changes no plan and takes no seat,
+ *   so it runs in policy.licenceReprocessMode (default auto) and the floor does not apply — unless
+ *   the policy puts the rule itself in report mode, which always wins (nothing is changed).
+ * - `assign-licence` is always approved by a person (or only reported, if the rule is in report
+ *   mode): a direct licence outlives group membership and is not something to do unattended.
  */
-export function effectiveMode(policy: AuditPolicy, ruleId: RuleId): RemediationMode {
+export function effectiveMode(policy: AuditPolicy, ruleId: RuleId, changeKind?: ChangeKind): RemediationMode {
   const mode = modeFor(policy, ruleId);
+  if (changeKind === 'reprocess-licence') return policy.modes[ruleId] === 'report' ? 'report' : policy.licenceReprocessMode;
+  if (changeKind === 'assign-licence') return mode === 'report' ? 'report' : 'approval';
   return mode === 'auto' && RULE_METADATA[ruleId].licenceChange ? 'approval' : mode;
 }
 

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { AuditPolicy } from '../config/policy';
-import { LOGON_TYPES, MAIL_ITEMS_ACCESSED, type LogonType } from '../domain/audit';
-import { findingKey, type Finding, type ObjectType, type RuleId } from '../domain/finding';
+import { ADVANCED_AUDITING_PLAN_ID, LOGON_TYPES, MAIL_ITEMS_ACCESSED, type LogonType } from '../domain/audit';
+import { findingKey, RULE_IDS, type ChangeKind, type Finding, type ObjectType, type RuleId } from '../domain/finding';
 import { formatTimeSpanDays } from '../exchange/timespan';
+import type { SubscribedSku } from '../graph';
 import { compilePolicy } from '../rules/compiled-policy';
+import { RULE_METADATA } from '../rules/pack';
+import { directAssignmentFor, type LicenceUser } from './licence';
 
 /**
  * The remediation planner: finding → the exact change that fixes it (DESIGN.md's rules table).
@@ -12,7 +15,9 @@ import { compilePolicy } from '../rules/compiled-policy';
  *
  * Every change only ever moves a setting towards "audited": AuditEnabled $true, actions added with
  * @{Add=…} (never a replacement list, so an action someone added on purpose stays), a retention
- * that is never 0 (00:00:00 purges every record), bypass off, org auditing on, a licence added.
+ * that is never 0 (00:00:00 purges every record), bypass off, org auditing on, unified audit log
+ * ingestion on, a user's group licences re-run, a licence added that enables nothing the user's
+ * group leaves off except Advanced Auditing.
  * The queue message schema (shared/queue/messages.ts) enforces the same literals, so a forged or
  * corrupted message cannot turn auditing off either.
  */
@@ -46,18 +51,55 @@ export interface SetOrganizationConfigChange {
   auditDisabled: false;
 }
 
+/** Set-AdminAuditLogConfig: the unified audit log's tenant-wide switch, only ever turned on. */
+export interface SetAdminAuditLogConfigChange {
+  kind: 'set-admin-audit-log-config';
+  unifiedAuditLogIngestionEnabled: true;
+}
+
 /**
- * Graph `assignLicense` of the SKU that carries Advanced Auditing to the user through a group, as a
- * direct assignment (the documented way out of the group-licensing failure). The SKU is chosen when
- * the change is applied, from the user's licences as they are then; the user's usage location is
- * checked first (Graph refuses an assignment without one).
+ * Step 1 of the group-licensing fix: Graph `reprocessLicenseAssignment`, which re-runs the user's
+ * group-based assignments. It changes no plan and takes no seat, so the policy may run it
+ * automatically (policy.licenceReprocessMode).
+ */
+export interface ReprocessLicenceChange {
+  kind: 'reprocess-licence';
+  userId: string;
+}
+
+/**
+ * Step 2, only when Exchange still refuses after a reprocess and a later scan: Graph
+ * `assignLicense` of the SKU that reaches the user through a group, assigned directly with every
+ * plan the group disables kept disabled (remediation/licence.ts says why). Always approved by a
+ * person, and re-checked against the user's licences when it is applied: if the body would differ
+ * from the approved one, nothing is sent.
  */
 export interface AssignLicenceChange {
   kind: 'assign-licence';
   userId: string;
+  skuId: string;
+  /** The SKU's name (e.g. SPE_E5), for the person approving. */
+  skuPartNumber: string;
+  /** What the user's group assignments of the SKU left disabled when the change was planned. */
+  groupDisabledPlans: string[];
+  /** The body's disabledPlans: groupDisabledPlans without Advanced Auditing. */
+  disabledPlans: string[];
+  /** servicePlanName of the disabled plans, where the tenant's catalogue names them. */
+  planNames: Record<string, string>;
 }
 
-export type RemediationChange = SetMailboxChange | SetBypassAssociationChange | SetOrganizationConfigChange | AssignLicenceChange;
+export type RemediationChange =
+  | SetMailboxChange
+  | SetBypassAssociationChange
+  | SetOrganizationConfigChange
+  | SetAdminAuditLogConfigChange
+  | ReprocessLicenceChange
+  | AssignLicenceChange;
+
+// RemediationChange's kinds are exactly the domain's CHANGE_KINDS: adding one to either alone fails to compile.
+type SameKinds<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const CHANGE_KINDS_MATCH: SameKinds<RemediationChange['kind'], ChangeKind> = true;
+void CHANGE_KINDS_MATCH;
 
 /** One finding's fix, as queued, approved and applied. */
 export interface RemediationPlan {
@@ -94,10 +136,33 @@ export type PlannableFinding = Pick<
   'ruleId' | 'objectType' | 'objectId' | 'userPrincipalName' | 'logonType' | 'expected' | 'actual' | 'error'
 > & { episode?: number };
 
-/** Rules whose fix changes licences; the policy can never make them automatic. */
-export const LICENCE_RULES: ReadonlySet<RuleId> = new Set<RuleId>(['licence-inherited-blocks-mia', 'advanced-auditing-plan-missing']);
+/** Rules whose fix changes licences (the pack's licenceChange): never automatic, except a reprocess (modes.ts). */
+export const LICENCE_RULES: ReadonlySet<RuleId> = new Set<RuleId>(RULE_IDS.filter((id) => RULE_METADATA[id].licenceChange));
 
-export function planRemediationFor(finding: PlannableFinding, policy: AuditPolicy): PlanOutcome {
+/**
+ * What the licence fix needs beyond the finding, read by the remediation service from Graph and
+ * the remediation records (the planner itself reads nothing).
+ */
+export interface LicenceContext {
+  /** The user's licences as Graph shows them now; undefined when Graph has no such user. */
+  user?: LicenceUser;
+  /** The tenant's subscriptions with their plans. */
+  skus: readonly SubscribedSku[];
+  /**
+   * The latest reprocess of this user's licences made for this finding that still counts (the
+   * current episode, or recently), if any.
+   */
+  reprocess?: { appliedAt: Date };
+  /** A completed scan that started after that reprocess still reported the finding. */
+  reportedAfterReprocess: boolean;
+}
+
+export interface PlanningContext {
+  /** Required to plan licence-inherited-blocks-mia; without it the finding gets advice only. */
+  licence?: LicenceContext;
+}
+
+export function planRemediationFor(finding: PlannableFinding, policy: AuditPolicy, context: PlanningContext = {}): PlanOutcome {
   const key = findingKey(finding);
   const advise = (reason: string): PlanOutcome => ({
     kind: 'advice',
@@ -112,7 +177,7 @@ export function planRemediationFor(finding: PlannableFinding, policy: AuditPolic
   });
   if (finding.error) return advise(`the rule could not be evaluated on this object (${finding.error}); there is nothing to fix until it can`);
 
-  const change = changeFor(finding, policy);
+  const change = changeFor(finding, policy, context);
   if (typeof change === 'string') return advise(change);
   const episode = finding.episode ?? 1;
   return {
@@ -133,15 +198,17 @@ export function planRemediationFor(finding: PlannableFinding, policy: AuditPolic
 }
 
 /** The change, or why there is none (a string: advice only). */
-function changeFor(finding: PlannableFinding, policy: AuditPolicy): RemediationChange | string {
+function changeFor(finding: PlannableFinding, policy: AuditPolicy, context: PlanningContext): RemediationChange | string {
   const identity = finding.objectId;
   const logonType = finding.logonType;
   switch (finding.ruleId) {
     case 'org-audit-disabled':
       return { kind: 'set-organization-config', auditDisabled: false };
+    case 'audit-log-ingestion-disabled':
+      return { kind: 'set-admin-audit-log-config', unifiedAuditLogIngestionEnabled: true };
     case 'mailbox-audit-disabled':
       return { kind: 'set-mailbox', identity, auditEnabled: true };
-    case 'retention-too-short':
+    case 'mailbox-audit-log-age-short':
       return { kind: 'set-mailbox', identity, auditLogAgeLimitDays: policy.minimumAuditLogAgeDays };
     case 'audit-bypass-enabled':
       return { kind: 'set-bypass-association', identity, auditBypassEnabled: false };
@@ -161,9 +228,30 @@ function changeFor(finding: PlannableFinding, policy: AuditPolicy): RemediationC
       return { kind: 'set-mailbox', identity, defaultAuditSet: [logonType] };
     case 'advanced-auditing-plan-missing':
       return 'advice only: re-enabling the Advanced Auditing plan is a licence change made in the licence (or group) assignment; see the rule\'s fix text';
+    case 'audit-retention-too-short':
+      return 'advice only: the unified audit log\'s retention comes from the licence or a Purview audit retention policy, which Exchange REST cannot set; see the rule\'s fix text';
     case 'licence-inherited-blocks-mia':
-      return { kind: 'assign-licence', userId: finding.objectId };
+      return licenceChangeFor(finding, context.licence);
   }
+}
+
+/**
+ * The group-licensing fix in two steps: re-run the group assignments first (harmless); only if a
+ * scan after that still finds Exchange refusing, the direct assignment (for approval).
+ */
+function licenceChangeFor(finding: PlannableFinding, context: LicenceContext | undefined): RemediationChange | string {
+  if (!context) return 'the licence fix needs the user\'s licences from Microsoft Graph; plan it through the remediation service';
+  if (!context.reprocess) return { kind: 'reprocess-licence', userId: finding.objectId };
+  if (!context.reportedAfterReprocess) {
+    return (
+      `the user's group licences were re-run (reprocessLicenseAssignment) at ${context.reprocess.appliedAt.toISOString()}; ` +
+      'waiting for a scan after that to show whether Exchange now applies the licence before proposing a direct assignment'
+    );
+  }
+  if (!context.user) return `Microsoft Graph has no user ${finding.objectId}; there is nobody to assign a licence to`;
+  const assignment = directAssignmentFor(context.user, context.skus);
+  if (typeof assignment === 'string') return assignment;
+  return { kind: 'assign-licence', userId: finding.objectId, ...assignment };
 }
 
 /**
@@ -191,13 +279,14 @@ export function describeChange(change: RemediationChange): string {
   switch (change.kind) {
     case 'set-organization-config':
       return 'Set-OrganizationConfig -AuditDisabled $false';
+    case 'set-admin-audit-log-config':
+      return 'Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (takes effect within about an hour; audit search returns the new records some hours later)';
     case 'set-bypass-association':
       return `Set-MailboxAuditBypassAssociation -Identity ${quote(change.identity)} -AuditBypassEnabled $false`;
+    case 'reprocess-licence':
+      return `POST /v1.0/users/${change.userId}/reprocessLicenseAssignment (no body: re-runs the user's group licence assignments; changes no plan and takes no seat)`;
     case 'assign-licence':
-      return (
-        `POST /v1.0/users/${change.userId}/assignLicense {"addLicenses":[{"skuId":"<the SKU that reaches the user only through a group and carries Advanced Auditing>","disabledPlans":[]}],"removeLicenses":[]}` +
-        ' (after checking that the user has a usage location)'
-      );
+      return describeAssignment(change);
     case 'set-mailbox': {
       const parts = [`Set-Mailbox -Identity ${quote(change.identity)}`];
       if (change.auditEnabled) parts.push('-AuditEnabled $true');
@@ -210,6 +299,32 @@ export function describeChange(change: RemediationChange): string {
       return parts.join(' ');
     }
   }
+}
+
+/** The exact body assignLicense will send, as the worker sends it. */
+export function assignmentBody(change: Pick<AssignLicenceChange, 'skuId' | 'disabledPlans'>): { addLicenses: Array<{ skuId: string; disabledPlans: string[] }>; removeLicenses: string[] } {
+  return { addLicenses: [{ skuId: change.skuId, disabledPlans: [...change.disabledPlans] }], removeLicenses: [] };
+}
+
+/**
+ * What the approver reads, most important first (a Teams card shows only the first ~600
+ * characters; the confirmation page and the command line show all): the exact call and body, the
+ * SKU by name and that the licence outlives group membership, the plans kept off by name, then
+ * what is switched on and how to undo it.
+ */
+function describeAssignment(change: AssignLicenceChange): string {
+  const sku = change.skuPartNumber ? `${change.skuPartNumber} (${change.skuId})` : change.skuId;
+  const kept =
+    change.disabledPlans.length === 0
+      ? 'The group\'s assignment disables no plan of this SKU, so none is disabled here either.'
+      : `Stays disabled, as the group has it: ${change.disabledPlans.map((plan) => (change.planNames[plan] ? `${change.planNames[plan]} (${plan})` : `${plan} (name unknown)`)).join(', ')}.`;
+  return [
+    `POST /v1.0/users/${change.userId}/assignLicense ${JSON.stringify(assignmentBody(change))}`,
+    `Assigns ${sku} directly, next to the group's assignment of the same SKU (no extra seat); the direct licence stays after the user leaves the group.`,
+    kept,
+    `Nothing the group leaves off is switched on except Microsoft 365 Advanced Auditing (${ADVANCED_AUDITING_PLAN_ID}). ` +
+      `Audit Warden records the licence so it can be removed later: Set-MgUserLicense -UserId ${change.userId} -AddLicenses @() -RemoveLicenses @('${change.skuId}').`,
+  ].join('\n');
 }
 
 /** JSON with sorted keys, so equal changes hash equally however they were built. */
@@ -228,15 +343,7 @@ export function idempotencyKeyOf(key: string, episode: number, change: Remediati
   return createHash('sha256').update(`${key}\n${episode}\n${canonical(change)}`).digest('hex').slice(0, 40);
 }
 
-/** Which change kinds can fix which rule: a message pairing a rule with another kind is refused. */
-export const CHANGE_KINDS_BY_RULE: Readonly<Record<RuleId, readonly RemediationChange['kind'][]>> = {
-  'org-audit-disabled': ['set-organization-config'],
-  'mailbox-audit-disabled': ['set-mailbox'],
-  'mailitemsaccessed-missing': ['set-mailbox'],
-  'audit-actions-missing': ['set-mailbox'],
-  'retention-too-short': ['set-mailbox'],
-  'audit-bypass-enabled': ['set-bypass-association'],
-  'default-audit-set-customised': ['set-mailbox'],
-  'advanced-auditing-plan-missing': [],
-  'licence-inherited-blocks-mia': ['assign-licence'],
-};
+/** Which change kinds can fix which rule (the pack's changeKinds): a message pairing a rule with another kind is refused. */
+export const CHANGE_KINDS_BY_RULE: Readonly<Record<RuleId, readonly ChangeKind[]>> = Object.freeze(
+  Object.fromEntries(RULE_IDS.map((id) => [id, RULE_METADATA[id].changeKinds])) as Record<RuleId, readonly ChangeKind[]>,
+);

@@ -1,7 +1,8 @@
 import type { AuditPolicy } from '../config/policy';
-import type { UserLicenceState } from '../domain/audit';
-import { findingKey, type Finding, type RuleId } from '../domain/finding';
+import { ADVANCED_AUDITING_PLAN_ID, type OrganizationAuditSnapshot, type UserLicenceState } from '../domain/audit';
+import { findingKey, type Finding } from '../domain/finding';
 import { resolveAdvancedAuditing } from '../graph';
+import { RULE_METADATA } from '../rules/pack';
 import {
   RULES_BY_ID,
   evaluateBypassAssociation,
@@ -35,25 +36,25 @@ export interface TargetContext {
   mailItemsAccessedRefused(objectId: string): Promise<boolean>;
 }
 
-/** Rules whose outcome depends on the user's licence (premium actions, the plan itself). */
-const LICENCE_DEPENDENT: ReadonlySet<RuleId> = new Set<RuleId>([
-  'mailitemsaccessed-missing',
-  'audit-actions-missing',
-  'default-audit-set-customised',
-  'advanced-auditing-plan-missing',
-  'licence-inherited-blocks-mia',
-]);
-
 export async function evaluateTarget(
-  plan: Pick<RemediationPlan, 'ruleId' | 'objectType' | 'objectId' | 'findingKey'>,
+  plan: Pick<RemediationPlan, 'ruleId' | 'objectType' | 'objectId' | 'findingKey' | 'userPrincipalName' | 'change'>,
   context: TargetContext,
 ): Promise<TargetState> {
+  if (plan.change.kind === 'reprocess-licence') return evaluateReprocess(plan, context);
   const rule = RULES_BY_ID[plan.ruleId];
   const { tenant, policy, now } = context;
   let evaluation: Evaluation;
   switch (rule.target) {
     case 'organization': {
-      const organization = await tenant.getOrganization(true);
+      let organization: OrganizationAuditSnapshot;
+      if (plan.ruleId === 'audit-log-ingestion-disabled') {
+        // Read the switch itself: getOrganization folds a failed read into "unknown" (what the scan
+        // needs), where verification wants the error, so a throttled read is retried, not failed.
+        const [known, enabled] = await Promise.all([tenant.getOrganization(), tenant.getUnifiedAuditLogIngestion()]);
+        organization = { identity: known.identity, auditDisabled: known.auditDisabled, unifiedAuditLogIngestionEnabled: enabled };
+      } else {
+        organization = await tenant.getOrganization(true);
+      }
       evaluation = evaluateOrganization({ organization, policy }, now, [rule as OrganizationRule]);
       break;
     }
@@ -66,7 +67,7 @@ export async function evaluateTarget(
     case 'mailbox': {
       const mailbox = await tenant.getMailbox(plan.objectId);
       if (!mailbox) return { state: 'gone', reason: `the mailbox ${plan.objectId} no longer exists` };
-      const needsLicence = LICENCE_DEPENDENT.has(plan.ruleId);
+      const needsLicence = RULE_METADATA[plan.ruleId].licenceDependent;
       const [licence, organization, refused] = await Promise.all([
         needsLicence ? licenceOf(tenant, mailbox.objectId) : Promise.resolve(undefined),
         tenant.getOrganization(),
@@ -86,6 +87,40 @@ export async function evaluateTarget(
     (finding) => findingKey(finding).toLowerCase() === wanted,
   );
   return found ? { state: 'drift', finding: found } : { state: 'compliant' };
+}
+
+/**
+ * A reprocess cannot be seen in Exchange at once (it acts when Exchange picks the licence up, if it
+ * does at all), so what is verified is what it can change in Graph: the user's group assignments of
+ * SKUs carrying Advanced Auditing are in force, none in an error state (CountViolation and the
+ * like). Whether Exchange then applies the licence is for the next scan and the next
+ * MailItemsAccessed attempt to show; the planner's step 2 waits for exactly that.
+ */
+async function evaluateReprocess(
+  plan: Pick<RemediationPlan, 'ruleId' | 'objectType' | 'objectId' | 'userPrincipalName'>,
+  context: TargetContext,
+): Promise<TargetState> {
+  const user = await context.tenant.getUser(plan.objectId);
+  if (!user) return { state: 'gone', reason: `Microsoft Graph has no user ${plan.objectId}` };
+  const skus = await context.tenant.subscribedSkus();
+  const names = new Map(skus.map((sku) => [sku.skuId, sku.skuPartNumber || sku.skuId]));
+  const carrying = new Set(skus.filter((sku) => sku.servicePlans.some((item) => item.servicePlanId === ADVANCED_AUDITING_PLAN_ID)).map((sku) => sku.skuId));
+  const failing = user.licenseAssignmentStates.filter(
+    (state) => carrying.has(state.skuId.toLowerCase()) && Boolean(state.assignedByGroup) && (/error|disabled/i.test(state.state ?? '') || (state.error ?? 'None') !== 'None'),
+  );
+  if (failing.length === 0) return { state: 'compliant' };
+  return {
+    state: 'drift',
+    finding: {
+      ruleId: plan.ruleId,
+      objectType: plan.objectType,
+      objectId: plan.objectId,
+      userPrincipalName: plan.userPrincipalName,
+      severity: RULE_METADATA[plan.ruleId].severity,
+      expected: 'every group assignment of a SKU carrying Advanced Auditing Active, without error',
+      actual: failing.map((state) => `${names.get(state.skuId.toLowerCase()) ?? state.skuId} via group ${state.assignedByGroup}: ${state.state ?? 'no state'}${state.error && state.error !== 'None' ? ` (${state.error})` : ''}`),
+    },
+  };
 }
 
 /**

@@ -85,6 +85,7 @@ export function openRemediationEnvironment(settings: Settings, policy: AuditPoli
     approvals,
     queues,
     logger: options.logger,
+    licences: tenant,
     ...(options.clock ? { clock: options.clock } : {}),
   };
   const worker = new RemediationWorker({

@@ -13,8 +13,9 @@ import {
   type RemediationMessage,
   type VerificationMessage,
 } from '../queue';
-import { applyChange, classifyFailure, type AppliedChange } from '../remediation/apply';
+import { applyChange, classifyFailure, RemediationBlockedError, type AppliedChange, type DirectLicenceRecord } from '../remediation/apply';
 import type { RemediationPlan } from '../remediation/plan';
+import { addsLicenceGatedAction, BLOCKED_BY_LICENCE, refusalHolds } from '../remediation/refusal';
 import type { RemediationTenant } from '../remediation/tenant';
 import { evaluateTarget, type TargetState } from '../remediation/verify';
 import { RULES_BY_ID, evaluateMailbox, type MailboxRule } from '../rules';
@@ -24,6 +25,9 @@ import { isActiveStatus, type DriftEventType, type FindingStatus } from '../stor
 import { FINISHED_REMEDIATION_STATUSES, type RemediationRecord, type RemediationRepository } from '../store/remediations';
 import { resolveAdvancedAuditing } from '../graph';
 import { changeFinding } from './finding-changes';
+import { readRefusal } from './remediation-refusals';
+import { MAIL_ITEMS_ACCESSED } from '../domain/audit';
+import type { FindingValue } from '../domain/finding';
 
 /** How the queue delivered a message: the Functions trigger metadata, or the in-process drain. */
 export type WorkerDelivery = QueueDelivery;
@@ -79,6 +83,11 @@ export interface RemediationWorkerDeps {
 
 const ACTOR = 'audit-warden:remediation';
 const VERIFIER = 'audit-warden:verification';
+
+/** What a verified reprocess means, for the finding's history (it is not a fix, only step 1). */
+const REPROCESS_VERIFIED =
+  "Graph re-ran the user's group licence assignments and shows them in force. Whether Exchange now applies the licence shows at the next scan " +
+  'and the next MailItemsAccessed attempt (retried now); if Exchange still refuses, a direct licence assignment is proposed for approval.';
 
 /**
  * The remediation and verification workers, as one service the queue-triggered functions and the
@@ -150,7 +159,9 @@ export class RemediationWorker {
     let applied: AppliedChange | undefined;
     let alreadyInPlace = false;
     try {
-      if (claim.redelivery) {
+      // A reprocess cannot be seen in place (it changes nothing Graph shows) and is harmless to
+      // send twice, so a redelivery sends it again rather than guess.
+      if (claim.redelivery && plan.change.kind !== 'reprocess-licence') {
         // An earlier delivery claimed this change and never recorded an outcome: it may have died
         // after the tenant call. Look before calling again.
         const state = await this.target(plan);
@@ -160,7 +171,10 @@ export class RemediationWorker {
         }
         alreadyInPlace = state.state === 'compliant';
       }
-      if (!alreadyInPlace) applied = await applyChange(this.deps.tenant, plan.change);
+      if (!alreadyInPlace) {
+        await this.refuseKnownRefusal(tenantId, plan);
+        applied = await applyChange(this.deps.tenant, plan.change);
+      }
     } catch (error) {
       return this.failedApply(message, plan, error);
     }
@@ -178,7 +192,13 @@ export class RemediationWorker {
         ...(message.approvalId ? { approvalId: message.approvalId } : {}),
       },
     });
-    await this.deps.remediations.markApplied(claim.record, { at, alreadyInPlace, sent: applied?.sent, warnings: applied?.warnings ?? [] });
+    await this.deps.remediations.markApplied(claim.record, {
+      at,
+      alreadyInPlace,
+      sent: applied?.sent,
+      warnings: applied?.warnings ?? [],
+      ...directLicenceOf(plan, applied, alreadyInPlace),
+    });
     await this.enqueueVerification(message, at, 1);
     this.deps.logger.info(alreadyInPlace ? 'remediation found in place' : 'remediation applied', log);
     return { kind: 'done', result: alreadyInPlace ? 'already-in-place' : 'applied' };
@@ -205,6 +225,19 @@ export class RemediationWorker {
       await this.deps.remediations.finish(tenantId, plan, 'skipped', { at, reason: state.reason });
       return { kind: 'done', result: 'skipped', detail: state.reason };
     }
+    if (state.state === 'compliant' && plan.change.kind === 'reprocess-licence') {
+      // Step 1 of the licence fix went through; the drift itself is not known to be gone, so the
+      // finding stays open for the next scan to judge (and the planner to take step 2 if needed).
+      await this.recordFinding(tenantId, plan, 'verified', 'open', {
+        type: 'verified',
+        actor: VERIFIER,
+        reason: REPROCESS_VERIFIED,
+        details: { idempotencyKey: plan.idempotencyKey, change: plan.description, attempt: message.attempt, requestedBy: message.requestedBy },
+      });
+      if (!(await this.finishVerification(tenantId, plan, record, 'verified', { at }))) return { kind: 'done', result: 'duplicate', detail: 'verified by another delivery' };
+      await this.afterLicenceChanged(tenantId, plan, at);
+      return { kind: 'done', result: 'verified' };
+    }
     if (state.state === 'compliant') {
       await this.recordFinding(tenantId, plan, 'verified', 'resolved', {
         type: 'verified',
@@ -213,7 +246,11 @@ export class RemediationWorker {
         details: { idempotencyKey: plan.idempotencyKey, change: plan.description, attempt: message.attempt, requestedBy: message.requestedBy },
       });
       if (!(await this.finishVerification(tenantId, plan, record, 'verified', { at }))) return { kind: 'done', result: 'duplicate', detail: 'verified by another delivery' };
-      if (plan.ruleId === 'licence-inherited-blocks-mia') await this.afterLicenceFixed(tenantId, plan, at);
+      if (plan.ruleId === 'licence-inherited-blocks-mia') await this.afterLicenceChanged(tenantId, plan, at);
+      else if (addsMailItemsAccessed(plan)) {
+        // Exchange accepted MailItemsAccessed: whatever it refused before no longer holds.
+        await this.deps.store.mailboxes.clearMailItemsAccessedRefusal(tenantId, plan.objectId);
+      }
       return { kind: 'done', result: 'verified' };
     }
     if (message.attempt < this.options.maxVerifyAttempts) {
@@ -346,23 +383,63 @@ export class RemediationWorker {
       return { kind: 'retry', delayMs: this.options.transientRetryMs, reason: failure.message };
     }
     const at = this.clock();
+    if (failure.kind === 'outdated') {
+      // Nothing was sent. The finding goes back to planning, which proposes the change as it
+      // would be now; the approved one is recorded as failed with both bodies.
+      await this.recordFinding(message.tenantId, plan, 'outdated', 'open', {
+        type: 'failed',
+        actor: ACTOR,
+        reason: failure.message,
+        details: { idempotencyKey: plan.idempotencyKey, change: plan.description, requestedBy: message.requestedBy, ...(message.approvalId ? { approvalId: message.approvalId } : {}) },
+      });
+      await this.deps.remediations.finish(message.tenantId, plan, 'failed', { at, reason: failure.message });
+      this.deps.logger.warn('approved change no longer matches the tenant: not applied', { tenantId: message.tenantId, findingKey: plan.findingKey });
+      return { kind: 'done', result: 'failed', detail: failure.message };
+    }
     const reason = failure.serviceMessage ?? failure.message;
-    await this.recordFinding(message.tenantId, plan, 'blocked', 'blocked', {
-      type: 'blocked',
-      actor: ACTOR,
-      reason,
-      details: {
-        idempotencyKey: plan.idempotencyKey,
-        change: plan.description,
-        requestedBy: message.requestedBy,
-        ...(failure.code ? { code: failure.code } : {}),
-        ...(failure.licenceRefusal ? { licenceRefusal: true } : {}),
+    await this.recordFinding(
+      message.tenantId,
+      plan,
+      'blocked',
+      'blocked',
+      {
+        type: 'blocked',
+        actor: ACTOR,
+        reason,
+        details: {
+          idempotencyKey: plan.idempotencyKey,
+          change: plan.description,
+          requestedBy: message.requestedBy,
+          ...(failure.code ? { code: failure.code } : {}),
+          ...(failure.licenceRefusal ? { licenceRefusal: true } : {}),
+          ...(failure.earlier ? { notSent: failure.message } : {}),
+        },
       },
-    });
+      failure.licenceRefusal ? { blockedBy: BLOCKED_BY_LICENCE, blockedAt: at.toISOString() } : {},
+    );
     await this.deps.remediations.finish(message.tenantId, plan, 'blocked', { at, reason: failure.message, ...(failure.serviceMessage ? { serviceMessage: failure.serviceMessage } : {}) });
-    if (failure.licenceRefusal && plan.objectType === 'mailbox') await this.learnRefusal(message.tenantId, plan, reason, at);
+    // A blocked change changed nothing in the tenant, so it spends none of the night's blast radius.
+    await this.deps.remediations.releaseBudget(message.tenantId, plan, at);
+    if (failure.licenceRefusal && !failure.earlier && plan.objectType === 'mailbox') await this.learnRefusal(message.tenantId, plan, reason, at);
     this.deps.logger.info('remediation blocked', { tenantId: message.tenantId, findingKey: plan.findingKey, reason });
     return { kind: 'done', result: 'blocked', detail: reason };
+  }
+
+  /**
+   * Exchange refused a licence-gated action (MailItemsAccessed, Send) for this mailbox before, and
+   * nothing that bears on it changed since (remediation/refusal.ts): the change ends blocked
+   * without being sent again. A message planned before the refusal was learned (another logon
+   * type's, queued the same night) is caught here; the planner catches the rest.
+   */
+  private async refuseKnownRefusal(tenantId: string, plan: RemediationPlan): Promise<void> {
+    if (plan.objectType !== 'mailbox' || !addsLicenceGatedAction(plan.change)) return;
+    const refusal = await readRefusal(this.deps.store, tenantId, plan.objectId);
+    if (!refusalHolds(refusal)) return;
+    throw new RemediationBlockedError(
+      `Not sent: Exchange refused MailItemsAccessed for ${plan.userPrincipalName || plan.objectId} on ${refusal!.miaRefusedAt}, and nothing about the mailbox's licence has changed since.`,
+      refusal!.miaRefusedReason,
+      true,
+    );
   }
 
   /**
@@ -393,11 +470,17 @@ export class RemediationWorker {
     }
   }
 
-  /** The licence now reaches the mailbox directly: forget the refusal and retry what it blocked. */
-  private async afterLicenceFixed(tenantId: string, plan: RemediationPlan, at: Date): Promise<void> {
+  /**
+   * The licence changed (a direct assignment verified, or the group assignments re-run): forget the
+   * refusal and retry, once, what it blocked — the retry is how Exchange tells whether it now
+   * applies the licence.
+   */
+  private async afterLicenceChanged(tenantId: string, plan: RemediationPlan, at: Date): Promise<void> {
     await this.deps.store.mailboxes.clearMailItemsAccessedRefusal(tenantId, plan.objectId);
-    const blocked = await this.deps.store.findings.list(tenantId, { mailbox: plan.objectId, status: 'blocked', ruleId: 'mailitemsaccessed-missing' }, { pageSize: 100 });
-    for (const finding of blocked.items) {
+    const blocked = await this.deps.store.findings.list(tenantId, { mailbox: plan.objectId, status: 'blocked' }, { pageSize: 100 });
+    // Findings blocked before the refusal was marked in metadata are the MailItemsAccessed ones.
+    const byRefusal = blocked.items.filter((finding) => finding.metadata.blockedBy === BLOCKED_BY_LICENCE || finding.ruleId === 'mailitemsaccessed-missing');
+    for (const finding of byRefusal) {
       await changeFinding(
         this.deps.store,
         tenantId,
@@ -453,13 +536,14 @@ export class RemediationWorker {
     stage: string,
     status: FindingStatus,
     event: { type: DriftEventType; actor: string; reason: string; details: Record<string, unknown> },
+    metadata: Record<string, FindingValue> = {},
   ): Promise<void> {
     await changeFinding(this.deps.store, tenantId, plan, (current) => {
       if (current.episode !== plan.episode || !isActiveStatus(current.status)) return undefined;
       if (current.metadata.remediationKey === plan.idempotencyKey && current.metadata.remediationStage === stage) return undefined;
       return {
         status,
-        metadata: { ...current.metadata, remediationKey: plan.idempotencyKey, remediationStage: stage },
+        metadata: { ...current.metadata, ...metadata, remediationKey: plan.idempotencyKey, remediationStage: stage },
         event: { ...event, at: this.clock() },
       };
     }, this.clock);
@@ -478,6 +562,20 @@ export class RemediationRetryError extends AuditWardenError {
 export function settleOrThrow(outcome: WorkerOutcome): WorkerOutcome {
   if (outcome.kind === 'retry') throw new RemediationRetryError(outcome.reason);
   return outcome;
+}
+
+/** The direct licence to record: what was sent, or, found in place on a redelivery, what the change asked for. */
+function directLicenceOf(plan: RemediationPlan, applied: AppliedChange | undefined, alreadyInPlace: boolean): { directLicence?: DirectLicenceRecord } {
+  if (applied?.directLicence) return { directLicence: applied.directLicence };
+  if (!alreadyInPlace || plan.change.kind !== 'assign-licence') return {};
+  const { userId, skuId, skuPartNumber, disabledPlans } = plan.change;
+  return { directLicence: { userId, skuId, skuPartNumber, disabledPlans: [...disabledPlans] } };
+}
+
+function addsMailItemsAccessed(plan: RemediationPlan): boolean {
+  const change = plan.change;
+  if (change.kind !== 'set-mailbox' || !change.addActions) return false;
+  return Object.values(change.addActions).some((actions) => actions?.some((action) => action.toLowerCase() === MAIL_ITEMS_ACCESSED.toLowerCase()));
 }
 
 function skipReason(status: FindingStatus | undefined, episode: number | undefined, plan: RemediationPlan): string | undefined {

@@ -1,18 +1,23 @@
 import { createHash } from 'node:crypto';
 import type { AuditPolicy } from '../config/policy';
-import type { FindingValue, RemediationMode, RuleId } from '../domain/finding';
+import { findingKey, type FindingValue, type RemediationMode, type RuleId } from '../domain/finding';
+import type { SubscribedSku } from '../graph';
 import type { Logger } from '../logging';
 import { REMEDIATIONS_QUEUE, MESSAGE_VERSION, type QueueGateway, type RemediationMessage } from '../queue';
 import { effectiveMode, SEVERITY_ORDER, splitByBlastRadius } from '../remediation/modes';
-import { planRemediationFor, type RemediationAdvice, type RemediationPlan } from '../remediation/plan';
+import { planRemediationFor, type LicenceContext, type PlanningContext, type RemediationAdvice, type RemediationPlan } from '../remediation/plan';
+import { addsLicenceGatedAction, BLOCKED_BY_LICENCE, refusalHolds } from '../remediation/refusal';
+import type { LicenceDirectory } from '../remediation/tenant';
 import { approvalRequestIdSchema } from '../approval/links';
 import { ApprovalStateError, MAX_PLANS_PER_REQUEST, type ApprovalRepository, type ApprovalRequest } from '../store/approvals';
 import { parseFindingKey } from '../store/findings';
 import type { FindingStatus, StoredFinding } from '../store/model';
 import { changeFinding } from './finding-changes';
 import type { AuditStore } from '../store/open';
-import type { RemediationRepository } from '../store/remediations';
+import { budgetDayOf, type RemediationRepository } from '../store/remediations';
+import type { StoredScanRun } from '../store/model';
 import { RULE_METADATA } from '../rules/pack';
+import { RefusalCache } from './remediation-refusals';
 
 /**
  * Planning and deciding: turns the stored findings into queued changes and approval requests, and
@@ -46,7 +51,19 @@ export interface RemediationServices {
   clock?: () => Date;
   /** How long an approval request stays open (default 72 h, the life of a Teams card's links). */
   approvalTtlMs?: number;
+  /**
+   * Graph reads for the licence fix (licence-inherited-blocks-mia's step 2). Without it that
+   * rule's findings get advice only.
+   */
+  licences?: LicenceDirectory;
 }
+
+/**
+ * How long a reprocess made for an earlier episode of the licence finding still counts as step 1
+ * done: the finding may have been resolved by the verified reprocess and opened again by the next
+ * refusal. Older than this, the drift is treated as new and the light step is tried again first.
+ */
+const REPROCESS_MEMORY_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const DEFAULT_APPROVAL_TTL_MS = 72 * 60 * 60 * 1000;
 
@@ -56,7 +73,11 @@ export interface PlanningOptions {
   ruleId?: RuleId;
   /** One mailbox, by object id or UPN. */
   mailbox?: string;
-  /** Finding statuses to plan (default ['open']; the command line adds 'failed' to retry them). */
+  /**
+   * Finding statuses to plan (default ['open']; the command line adds 'failed' to retry them).
+   * Findings blocked by Exchange's licence refusal are always looked at, and planned again only if
+   * the mailbox's licence changed since (PlanningReport.retriedAfterLicenceChange).
+   */
   statuses?: FindingStatus[];
   /** Plan and report only: nothing is written, nothing enqueued. */
   whatIf?: boolean;
@@ -88,6 +109,13 @@ export interface PlanningReport {
   approvalRequests: ApprovalRequest[];
   /** Changes a person already rejected: not asked again for the same change. */
   rejectedEarlier: number;
+  /**
+   * MailItemsAccessed (or Send) additions Exchange refused for the mailbox before, with nothing
+   * changed since: not sent again and no blast radius spent; their findings are blocked.
+   */
+  refusedEarlier: number;
+  /** Blocked additions planned again because the mailbox's licence changed since Exchange refused them. */
+  retriedAfterLicenceChange: number;
   /** Requests that expired undecided (their findings were planned again). */
   expiredRequests: number;
   /** Automatic changes left for a later run by `limit`. */
@@ -109,6 +137,8 @@ export async function planRemediation(services: RemediationServices, options: Pl
     enqueued: 0,
     approvalRequests: [],
     rejectedEarlier: 0,
+    refusedEarlier: 0,
+    retriedAfterLicenceChange: 0,
     expiredRequests: 0,
     deferred: 0,
     blastRadius: { limit: policy.blastRadiusLimit, usedBefore: 0, granted: 0, overflow: 0 },
@@ -121,26 +151,53 @@ export async function planRemediation(services: RemediationServices, options: Pl
   const auto: RemediationPlan[] = [];
   const approval: RemediationPlan[] = [];
   const approvedAlready: RemediationPlan[] = [];
-  for (const status of options.statuses ?? ['open']) {
+  const refused: Array<{ plan: RemediationPlan; finding: StoredFinding; reason: string }> = [];
+  const refusals = new RefusalCache(services.store, tenantId);
+  const licences = new LicenceContextReader(services, now);
+  // Blocked findings are listed too, but only those blocked by Exchange's licence refusal are
+  // considered, and planned only if the mailbox's licence changed since (retriedAfterLicenceChange).
+  const statuses = [...new Set<FindingStatus>([...(options.statuses ?? ['open']), 'blocked'])];
+  for (const status of statuses) {
     for await (const finding of findingsWith(services, status, options)) {
-      const outcome = planRemediationFor(finding, policy);
+      if (status === 'blocked' && !blockedByLicenceRefusal(finding)) continue;
+      const context: PlanningContext = finding.ruleId === 'licence-inherited-blocks-mia' ? await licences.contextFor(finding) : {};
+      const outcome = planRemediationFor(finding, policy, context);
       if (outcome.kind === 'advice') {
-        report.advice.push(outcome.advice);
+        if (status !== 'blocked') report.advice.push(outcome.advice);
         continue;
       }
       const plan = outcome.plan;
+      if (plan.objectType === 'mailbox' && addsLicenceGatedAction(plan.change)) {
+        const refusal = await refusals.get(plan.objectId);
+        if (status === 'blocked') {
+          // Retried only on evidence that something changed: a refusal whose mailbox now shows
+          // other capabilities. (A cleared refusal reopens its findings itself.)
+          if (!refusal || refusalHolds(refusal)) continue;
+          report.retriedAfterLicenceChange += 1;
+        } else if (refusalHolds(refusal)) {
+          refused.push({
+            plan,
+            finding,
+            reason:
+              refusal!.miaRefusedReason ??
+              `Exchange refused MailItemsAccessed for this mailbox on ${refusal!.miaRefusedAt}`,
+          });
+          continue;
+        }
+      } else if (status === 'blocked') continue;
       findings.set(plan.findingKey, finding);
       if (finding.metadata.rejectedKey === plan.idempotencyKey) {
         report.rejectedEarlier += 1;
         continue;
       }
-      const mode = effectiveMode(policy, plan.ruleId);
+      const mode = effectiveMode(policy, plan.ruleId, plan.change.kind);
       if (finding.metadata.approvedKey === plan.idempotencyKey) approvedAlready.push(plan);
       else if (mode === 'auto') auto.push(plan);
       else if (mode === 'approval') approval.push(plan);
-      report.changes.push({ plan, mode, ...(mode === 'approval' ? { approvalReason: `policy mode for ${plan.ruleId}` } : {}) });
+      report.changes.push({ plan, mode, ...(mode === 'approval' ? { approvalReason: approvalReasonOf(plan, policy) } : {}) });
     }
   }
+  report.refusedEarlier = refused.length;
 
   auto.sort(bySeverityThenKey);
   if (options.limit !== undefined && auto.length > options.limit) {
@@ -166,6 +223,8 @@ export async function planRemediation(services: RemediationServices, options: Pl
   }
 
   if (whatIf) return report;
+  // Also while paused: marking the findings blocked changes nothing in the tenant.
+  for (const item of refused) await blockAsRefusedEarlier(services, item, options.requestedBy, now);
   if (services.paused) {
     services.logger.warn('remediation is paused (REMEDIATION_PAUSED): nothing was enqueued', {
       tenantId,
@@ -175,9 +234,12 @@ export async function planRemediation(services: RemediationServices, options: Pl
     return report;
   }
 
-  report.enqueued += await enqueuePlans(services, [...approvedAlready, ...split.auto], options.requestedBy, undefined, now, findings);
+  // Only the automatic changes name the budget day: they are the ones that spent it (and give it
+  // back if they end blocked). Changes a person approved during a pause did not.
+  report.enqueued += await enqueuePlans(services, approvedAlready, options.requestedBy, undefined, now, findings);
+  report.enqueued += await enqueuePlans(services, split.auto, options.requestedBy, undefined, now, findings, budgetDayOf(now));
 
-  const requests: Array<{ plans: RemediationPlan[]; reason: string }> = approval.map((plan) => ({ plans: [plan], reason: `the policy's mode for ${plan.ruleId} is approval` }));
+  const requests: Array<{ plans: RemediationPlan[]; reason: string }> = approval.map((plan) => ({ plans: [plan], reason: approvalReasonOf(plan, policy, true) }));
   for (const [ruleId, plans] of groupByRule(split.overflow)) {
     for (let index = 0; index < plans.length; index += MAX_PLANS_PER_REQUEST) {
       requests.push({
@@ -193,8 +255,97 @@ export async function planRemediation(services: RemediationServices, options: Pl
     approvalRequests: report.approvalRequests.length,
     advice: report.advice.length,
     overflow: split.overflow.length,
+    refusedEarlier: report.refusedEarlier,
   });
   return report;
+}
+
+/** Why a change waits for a person: the short form for the plan listing, the long one for the request. */
+function approvalReasonOf(plan: RemediationPlan, policy: AuditPolicy, long = false): string {
+  if (plan.change.kind === 'assign-licence') return 'a direct licence assignment is always approved by a person';
+  if (plan.change.kind === 'reprocess-licence') return `policy.licenceReprocessMode is ${policy.licenceReprocessMode}`;
+  return long ? `the policy's mode for ${plan.ruleId} is approval` : `policy mode for ${plan.ruleId}`;
+}
+
+function blockedByLicenceRefusal(finding: StoredFinding): boolean {
+  // Findings blocked before the metadata existed: the MailItemsAccessed ones were licence refusals.
+  return finding.metadata.blockedBy === BLOCKED_BY_LICENCE || finding.ruleId === 'mailitemsaccessed-missing';
+}
+
+/**
+ * An addition Exchange refused for this mailbox and would refuse again: the finding is blocked
+ * with Exchange's words, once, and nothing is queued (so no blast radius is spent on it).
+ */
+async function blockAsRefusedEarlier(
+  services: RemediationServices,
+  item: { plan: RemediationPlan; finding: StoredFinding; reason: string },
+  actor: string,
+  now: Date,
+): Promise<void> {
+  const { plan, reason } = item;
+  await changeFinding(
+    services.store,
+    services.tenantId,
+    plan,
+    (current) => {
+      if (current.episode !== plan.episode || (current.status !== 'open' && current.status !== 'failed')) return undefined;
+      return {
+        status: 'blocked',
+        metadata: { ...current.metadata, remediationKey: plan.idempotencyKey, remediationStage: 'refused-earlier', blockedBy: BLOCKED_BY_LICENCE, blockedAt: now.toISOString() },
+        event: {
+          type: 'blocked',
+          actor,
+          reason,
+          details: {
+            idempotencyKey: plan.idempotencyKey,
+            change: plan.description,
+            licenceRefusal: true,
+            notSent: 'Exchange refused this for the mailbox before, and nothing about its licence has changed since',
+          },
+        },
+      };
+    },
+    services.clock ?? (() => new Date()),
+  );
+}
+
+/**
+ * Reads what the licence fix's planner needs, per finding: the step already taken (from the
+ * remediation records), whether a scan since saw the finding (from the scan runs), and — only
+ * when step 2 is due — the user's licences and the SKU catalogue from Graph.
+ */
+class LicenceContextReader {
+  private skus: Promise<readonly SubscribedSku[]> | undefined;
+  private lastScan: Promise<StoredScanRun | undefined> | undefined;
+
+  constructor(
+    private readonly services: RemediationServices,
+    private readonly now: Date,
+  ) {}
+
+  async contextFor(finding: StoredFinding): Promise<PlanningContext> {
+    const directory = this.services.licences;
+    if (!directory) return {};
+    const records = await this.services.remediations.forFinding(this.services.tenantId, finding.objectId, findingKey(finding));
+    const reprocess = records
+      .filter((record) => record.change.kind === 'reprocess-licence' && record.appliedAt !== undefined)
+      .filter((record) => record.episode === finding.episode || this.now.getTime() - record.appliedAt!.getTime() < REPROCESS_MEMORY_MS)
+      .sort((a, b) => b.appliedAt!.getTime() - a.appliedAt!.getTime())[0];
+    const context: LicenceContext = { skus: [], reportedAfterReprocess: false };
+    if (!reprocess) return { licence: context };
+    context.reprocess = { appliedAt: reprocess.appliedAt! };
+    this.lastScan ??= this.services.store.scans.lastCompleted(this.services.tenantId);
+    const scan = await this.lastScan;
+    // The scan read the tenant after the reprocess, and the finding was already open when it ran
+    // (it is still active, so that scan kept it): Exchange still refuses.
+    context.reportedAfterReprocess = Boolean(
+      scan && scan.startedAt.getTime() > reprocess.appliedAt!.getTime() && finding.firstSeen.getTime() <= scan.startedAt.getTime(),
+    );
+    if (!context.reportedAfterReprocess) return { licence: context };
+    this.skus ??= directory.subscribedSkus();
+    const [user, skus] = await Promise.all([directory.getUser(finding.objectId), this.skus]);
+    return { licence: { ...context, skus, ...(user ? { user } : {}) } };
+  }
 }
 
 export interface ApproveOptions {
@@ -295,9 +446,16 @@ export async function enqueuePlans(
   approvalId: string | undefined,
   now: Date,
   findings?: ReadonlyMap<string, StoredFinding>,
+  /** The blast-radius day these automatic changes were granted from. */
+  budgetDay?: string,
 ): Promise<number> {
   if (services.paused || plans.length === 0) return 0;
-  const decisions = await services.remediations.markQueuedMany(services.tenantId, plans, { requestedBy, ...(approvalId ? { approvalId } : {}), at: now });
+  const decisions = await services.remediations.markQueuedMany(services.tenantId, plans, {
+    requestedBy,
+    ...(approvalId ? { approvalId } : {}),
+    at: now,
+    ...(budgetDay ? { budgetDay } : {}),
+  });
   const sent: RemediationPlan[] = [];
   await runLimited(
     plans.filter((_, index) => decisions[index]),
@@ -378,7 +536,14 @@ async function openRequest(
     createdBy,
     plans,
   });
-  await setStatuses(services, plans, findings, 'awaiting-approval', (plan, current) => ({ ...current.metadata, approvalId: request.requestId, remediationKey: plan.idempotencyKey }), ['open', 'failed']);
+  await setStatuses(
+    services,
+    plans,
+    findings,
+    'awaiting-approval',
+    (plan, current) => ({ ...current.metadata, approvalId: request.requestId, remediationKey: plan.idempotencyKey }),
+    ['open', 'failed', 'blocked'],
+  );
   return request;
 }
 

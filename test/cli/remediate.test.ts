@@ -38,10 +38,10 @@ describe('audit-warden remediate, approve and reject', () => {
     expect(await h.queues.approximateCount(REMEDIATIONS_QUEUE)).toBe(0);
     expect((await h.findings('active')).every((finding) => finding.status === 'open')).toBe(true);
 
-    const json = await run(remediateCommand(factory), ['--what-if', '--json', '--rule', 'retention-too-short'], h);
+    const json = await run(remediateCommand(factory), ['--what-if', '--json', '--rule', 'mailbox-audit-log-age-short'], h);
     const document = JSON.parse(json.stdout) as { changes: Array<{ ruleId: string; mode: string; call: string }> };
     expect(document.changes.length).toBeGreaterThan(0);
-    for (const change of document.changes) expect(change).toMatchObject({ ruleId: 'retention-too-short', mode: 'auto', call: expect.stringMatching(/-AuditLogAgeLimit 180\.00:00:00$/) });
+    for (const change of document.changes) expect(change).toMatchObject({ ruleId: 'mailbox-audit-log-age-short', mode: 'auto', call: expect.stringMatching(/-AuditLogAgeLimit 180\.00:00:00$/) });
   });
 
   it('queues, applies and verifies, then asks for approval where the policy says so', async () => {
@@ -84,6 +84,15 @@ describe('audit-warden remediate, approve and reject', () => {
     // Not asked again for the same change.
     const replan = await run(remediateCommand(factory), ['--rule', 'audit-bypass-enabled', '--what-if', '--json'], h);
     expect(JSON.parse(replan.stdout)).toMatchObject({ changes: [], rejectedEarlier: 1 });
+  });
+
+  it('reads an earlier pack\'s rule id as the rule that replaced it', async () => {
+    const result = await run(remediateCommand(factory), ['--rule', 'retention-too-short', '--what-if', '--json'], h);
+    expect(result.code).toBe(0);
+    const document = JSON.parse(result.stdout) as { changes: Array<{ ruleId: string }>; refusedEarlier: number };
+    expect(document.changes.length).toBeGreaterThan(0);
+    expect(new Set(document.changes.map((change) => change.ruleId))).toEqual(new Set(['mailbox-audit-log-age-short']));
+    expect(document.refusedEarlier).toBe(0);
   });
 
   it('refuses an unknown rule, naming the rules', async () => {

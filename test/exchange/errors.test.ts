@@ -1,5 +1,6 @@
 import { ExchangeCommandError } from '../../shared/errors';
 import {
+  auditRefusalOf,
   ExchangeInvokeError,
   isConcurrencyLimitText,
   isExchangeNotFound,
@@ -101,5 +102,35 @@ describe('isExchangeNotFound', () => {
   it('is false for a bare 404 (a wrong URL is not a missing mailbox) and for other errors', () => {
     expect(isExchangeNotFound(failure(undefined, 'Not Found', 404))).toBe(false);
     expect(isExchangeNotFound(new Error("couldn't be found"))).toBe(false);
+  });
+});
+
+describe('auditRefusalOf', () => {
+  const LICENCE = 'Auditing of MailItemsAccessed event is only available for users with appropriate license. Please visit the documentation to know more about this.';
+  const ALREADY = 'The input operation(s) is/are already being audited.';
+  const refusal = (text: string) =>
+    new ExchangeInvokeError(`Exchange Online refused Set-Mailbox (HTTP 400): ${text}`, {
+      cmdlet: 'Set-Mailbox',
+      statusCode: 400,
+      exceptionType: 'Microsoft.Exchange.Management.Tasks.RecipientTaskException',
+      exchangeMessage: text,
+      transient: false,
+      throttled: false,
+    });
+
+  it("types Exchange's licence refusal of MailItemsAccessed (microsoft-365-docs#1195)", () => {
+    expect(auditRefusalOf(refusal(LICENCE))).toBe('licence-required');
+    expect(auditRefusalOf(new ExchangeCommandError('x', 'Set-Mailbox', `ex1|Cls|${LICENCE}`))).toBe('licence-required');
+  });
+
+  it('types "already being audited" (OfficeDocs-o365seccomp#385) apart from it', () => {
+    expect(auditRefusalOf(refusal(ALREADY))).toBe('already-audited');
+    expect(auditRefusalOf(ALREADY)).toBe('already-audited');
+  });
+
+  it('is undefined for other refusals and for errors that are not Exchange\'s', () => {
+    expect(auditRefusalOf(refusal('MessageBind audit operation type is deprecated. Use MailItemsAccessed audit operation type instead.'))).toBeUndefined();
+    expect(auditRefusalOf(new Error(LICENCE))).toBeUndefined();
+    expect(auditRefusalOf(undefined)).toBeUndefined();
   });
 });

@@ -44,7 +44,7 @@ describe('queue-triggered remediation functions', () => {
 
     async function message(): Promise<RemediationMessage> {
       // A different open finding each time: each test changes the one it takes.
-      const open = (await h.findings('active')).filter((item) => item.status === 'open' && ['mailbox-audit-disabled', 'retention-too-short'].includes(item.ruleId));
+      const open = (await h.findings('active')).filter((item) => item.status === 'open' && ['mailbox-audit-disabled', 'mailbox-audit-log-age-short'].includes(item.ruleId));
       const outcome = planRemediationFor(open[0]!, h.policy);
       if (outcome.kind !== 'plan') throw new Error('expected a plan');
       return { version: MESSAGE_VERSION, type: 'remediation', tenantId: h.tenantId, plan: outcome.plan, requestedBy: 'policy:auto', enqueuedAt: new Date().toISOString() };

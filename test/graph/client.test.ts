@@ -4,9 +4,11 @@ import { ServiceError, ValidationError } from '../../shared/errors';
 import {
   type GraphClient,
   GraphRequestError,
-  assignLicenseDirect,
+  assignLicense,
   createGraphClient,
   getSkusWithAdvancedAuditing,
+  getSubscribedSkus,
+  reprocessLicenseAssignment,
   getUser,
   streamLicensedUsers,
 } from '../../shared/graph';
@@ -345,13 +347,15 @@ describe('single users and licence assignment', () => {
     expect(events.map((event) => event.type)).toEqual(['call']);
   });
 
-  it('assigns a SKU directly with every plan enabled', async () => {
+  it('assigns a SKU directly with exactly the disabled plans it is given, and returns the body sent', async () => {
     const { client, server: srv } = await harness((_req, res) => sendJson(res, 200, graphUser(1)));
-    await assignLicenseDirect(client, '00000000-0000-0000-0000-000000000001', E5);
+    const teams = '57ff2da0-773e-42df-b2af-ffb7a2317929';
+    const body = await assignLicense(client, '00000000-0000-0000-0000-000000000001', { skuId: E5, disabledPlans: [teams] });
     expect(srv.requests[0]?.method).toBe('POST');
     expect(srv.requests[0]?.url).toBe('/v1.0/users/00000000-0000-0000-0000-000000000001/assignLicense');
     expect(srv.requests[0]?.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(srv.requests[0]?.body ?? '')).toEqual({ addLicenses: [{ skuId: E5, disabledPlans: [] }], removeLicenses: [] });
+    expect(JSON.parse(srv.requests[0]?.body ?? '')).toEqual({ addLicenses: [{ skuId: E5, disabledPlans: [teams] }], removeLicenses: [] });
+    expect(body).toEqual({ addLicenses: [{ skuId: E5, disabledPlans: [teams] }], removeLicenses: [] });
   });
 
   it("surfaces Graph's refusal of an assignment (no usage location)", async () => {
@@ -360,15 +364,40 @@ describe('single users and licence assignment', () => {
         error: { code: 'Request_BadRequest', message: 'License assignment failed because service plans ... ProhibitedInUsageLocationViolation' },
       }),
     );
-    await expect(assignLicenseDirect(client, 'u', E5)).rejects.toMatchObject({
+    await expect(assignLicense(client, 'u', { skuId: E5, disabledPlans: [] })).rejects.toMatchObject({
       code: 'Request_BadRequest',
       message: expect.stringContaining('ProhibitedInUsageLocationViolation'),
     });
   });
 
-  it('refuses a skuId that is not a GUID without calling Graph', async () => {
+  it('refuses a skuId or disabled plan that is not a GUID without calling Graph', async () => {
     const { client, server: srv } = await harness((_req, res) => sendJson(res, 200, {}));
-    await expect(assignLicenseDirect(client, 'u', 'SPE_E5')).rejects.toBeInstanceOf(ValidationError);
+    await expect(assignLicense(client, 'u', { skuId: 'SPE_E5', disabledPlans: [] })).rejects.toBeInstanceOf(ValidationError);
+    await expect(assignLicense(client, 'u', { skuId: E5, disabledPlans: ['TEAMS1'] })).rejects.toThrow(/disabledPlans must be service plan GUIDs/);
     expect(srv.requests).toHaveLength(0);
+  });
+
+  it('reprocesses a user\'s licence assignments with a bodiless POST', async () => {
+    const { client, server: srv } = await harness((_req, res) => sendJson(res, 200, graphUser(1)));
+    await reprocessLicenseAssignment(client, '00000000-0000-0000-0000-000000000001');
+    expect(srv.requests[0]?.method).toBe('POST');
+    expect(srv.requests[0]?.url).toBe('/v1.0/users/00000000-0000-0000-0000-000000000001/reprocessLicenseAssignment');
+    expect(srv.requests[0]?.body ?? '').toBe('');
+    await expect(reprocessLicenseAssignment(client, ' ')).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('reads the SKU catalogue with part numbers and plan names, GUIDs lower-cased', async () => {
+    const { client } = await harness((_req, res) =>
+      sendJson(res, 200, {
+        value: [
+          { skuId: E5.toUpperCase(), skuPartNumber: 'SPE_E5', servicePlans: [{ servicePlanId: PLAN.toUpperCase(), servicePlanName: 'M365_ADVANCED_AUDITING' }] },
+          { skuId: E3, skuPartNumber: null, servicePlans: [{ servicePlanId: '57ff2da0-773e-42df-b2af-ffb7a2317929' }] },
+        ],
+      }),
+    );
+    await expect(getSubscribedSkus(client)).resolves.toEqual([
+      { skuId: E5, skuPartNumber: 'SPE_E5', servicePlans: [{ servicePlanId: PLAN, servicePlanName: 'M365_ADVANCED_AUDITING' }] },
+      { skuId: E3, skuPartNumber: '', servicePlans: [{ servicePlanId: '57ff2da0-773e-42df-b2af-ffb7a2317929', servicePlanName: '' }] },
+    ]);
   });
 });

@@ -49,7 +49,7 @@ describe('approval requests', () => {
     h = await startHarness({ seed: 5, mailboxes: 120 }, { policy: { blastRadiusLimit: 0 } });
     await h.scan();
     const environment = h.open();
-    const plan = await planRemediation(environment.services, { requestedBy: 'scan:n1', ruleId: 'retention-too-short' });
+    const plan = await planRemediation(environment.services, { requestedBy: 'scan:n1', ruleId: 'mailbox-audit-log-age-short' });
     const [request] = plan.approvalRequests;
     expect(request!.plans.length).toBeGreaterThan(1);
     await expect(approve(environment.services, request!.plans[0]!.findingKey, 'alice@contoso.example')).rejects.toThrow(

@@ -194,11 +194,11 @@ describe('the remediation queue pipeline', () => {
     await h.scan();
     const environment = h.open();
     // --limit: a careful first step; the rest stays open for the next run.
-    const careful = await planRemediation(environment.services, { requestedBy: 'cli:test', ruleId: 'retention-too-short', limit: 1 });
+    const careful = await planRemediation(environment.services, { requestedBy: 'cli:test', ruleId: 'mailbox-audit-log-age-short', limit: 1 });
     expect(careful).toMatchObject({ enqueued: 1, approvalRequests: [], blastRadius: { usedBefore: 0, granted: 1, overflow: 0 } });
     expect(careful.deferred).toBeGreaterThan(4);
 
-    const first = await planRemediation(environment.services, { requestedBy: 'cli:test', ruleId: 'retention-too-short' });
+    const first = await planRemediation(environment.services, { requestedBy: 'cli:test', ruleId: 'mailbox-audit-log-age-short' });
     expect(first.blastRadius).toMatchObject({ limit: 4, usedBefore: 1, granted: 3 });
     expect(first.enqueued).toBe(3);
     expect(first.approvalRequests).toHaveLength(1);

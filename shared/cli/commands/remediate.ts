@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { loadPolicy, type AuditPolicy } from '../../config/policy';
 import { loadSettings, type Settings } from '../../config/settings';
-import { RULE_IDS, type RuleId } from '../../domain/finding';
+import { canonicalRuleId, RULE_IDS, type RuleId } from '../../domain/finding';
 import { ValidationError } from '../../errors';
 import type { Logger } from '../../logging';
 import { planRemediation, type PlanningReport } from '../../services/remediation';
@@ -100,8 +100,9 @@ export function remediateCommand(openEnvironment: RemediationEnvironmentFactory 
   };
 }
 
+/** A rule id, or an earlier pack's name for one (retention-too-short is mailbox-audit-log-age-short now). */
 function parseRule(value: string): RuleId {
-  const rule = RULE_IDS.find((id) => id === value);
+  const rule = canonicalRuleId(value.trim());
   if (!rule) throw new ValidationError(`--rule: "${value}" is not a rule; rules: ${RULE_IDS.join(', ')}.`, 'command line');
   return rule;
 }
@@ -124,6 +125,8 @@ function planJson(report: PlanningReport) {
     enqueued: report.enqueued,
     approvalRequests: report.approvalRequests.map((request) => ({ requestId: request.requestId, reason: request.reason, changes: request.plans.length, expiresAt: request.expiresAt.toISOString() })),
     rejectedEarlier: report.rejectedEarlier,
+    refusedEarlier: report.refusedEarlier,
+    retriedAfterLicenceChange: report.retriedAfterLicenceChange,
     deferred: report.deferred,
     blastRadius: report.blastRadius,
   };
@@ -135,12 +138,14 @@ function formatPlan(report: PlanningReport): string {
   lines.push(`Remediation plan for tenant ${report.tenantId}${header}`);
   const width = Math.max(0, ...report.changes.map((change) => change.plan.findingKey.length));
   for (const { plan, mode, approvalReason } of report.changes) {
-    lines.push(`  ${mode.padEnd(8)}  ${plan.findingKey.padEnd(width)}  ${plan.description}${approvalReason && mode === 'approval' ? `  [${approvalReason}]` : ''}`);
+    // A licence assignment's description runs over several lines (body, SKU, plans kept off): indent them under the call.
+    const description = plan.description.replace(/\n/g, `\n${' '.repeat(14 + width)}`);
+    lines.push(`  ${mode.padEnd(8)}  ${plan.findingKey.padEnd(width)}  ${description}${approvalReason && mode === 'approval' ? `  [${approvalReason}]` : ''}`);
   }
   const by = (mode: string) => report.changes.filter((change) => change.mode === mode).length;
   lines.push(
     '',
-    `  ${report.changes.length} changes: ${by('auto')} automatic, ${by('approval')} for approval, ${by('report')} report only; ${report.advice.length} findings with advice only${report.rejectedEarlier ? `; ${report.rejectedEarlier} rejected earlier (not asked again)` : ''}${report.deferred ? `; ${report.deferred} left for a later run (--limit)` : ''}`,
+    `  ${report.changes.length} changes: ${by('auto')} automatic, ${by('approval')} for approval, ${by('report')} report only; ${report.advice.length} findings with advice only${report.rejectedEarlier ? `; ${report.rejectedEarlier} rejected earlier (not asked again)` : ''}${report.refusedEarlier ? `; ${report.refusedEarlier} refused by Exchange earlier for want of a licence (not sent again, now blocked)` : ''}${report.retriedAfterLicenceChange ? `; ${report.retriedAfterLicenceChange} blocked earlier, retried because the mailbox's licence changed` : ''}${report.deferred ? `; ${report.deferred} left for a later run (--limit)` : ''}`,
     `  blast radius: ${report.blastRadius.granted} of ${report.blastRadius.limit} automatic changes tonight (${report.blastRadius.usedBefore} used before)${report.blastRadius.overflow ? `, ${report.blastRadius.overflow} over the limit sent for approval` : ''}`,
   );
   if (!report.whatIf && !report.paused) {
