@@ -195,7 +195,7 @@ export class RemediationRepository {
         if (!isConditionFailed(error) && !isNotFound(error)) throw this.tables.fail(error, 'requeueing a remediation');
       }
     }
-    throw this.tables.fail({ statusCode: 412 }, 'recording a queued remediation (another writer keeps changing it)');
+    throw this.tables.fail(keptChanging(), 'recording a queued remediation (another writer keeps changing it)');
   }
 
   /**
@@ -265,7 +265,7 @@ export class RemediationRepository {
         if (!isConditionFailed(error) && !isNotFound(error)) throw this.tables.fail(error, 'claiming a remediation');
       }
     }
-    throw this.tables.fail({ statusCode: 412 }, 'claiming a remediation (another writer keeps changing it)');
+    throw this.tables.fail(keptChanging(), 'claiming a remediation (another writer keeps changing it)');
   }
 
   /** The change was made (or found made): the lease is released and the verification may run. */
@@ -408,18 +408,21 @@ export class RemediationRepository {
       try {
         await this.table.updateEntity({ ...location, budgetReleased: true, updatedAt: at.toISOString() }, 'Merge', { etag: current.etag });
       } catch (error) {
-        if (isConditionFailed(error)) continue;
+        if (isConditionFailed(error)) {
+          await contentionPause(attempt);
+          continue;
+        }
         throw this.tables.fail(error, 'giving back a blast-radius unit');
       }
       await this.adjustBudget(tenantId, current.budgetDay, -1);
       return true;
     }
-    throw this.tables.fail({ statusCode: 412 }, 'giving back a blast-radius unit (another writer keeps changing the change)');
+    throw this.tables.fail(keptChanging(), 'giving back a blast-radius unit (another writer keeps changing the change)');
   }
 
   private async adjustBudget(tenantId: string, budgetDay: string, delta: number): Promise<void> {
     const partitionKey = `${tenantKey(tenantId)}|budget`;
-    for (let attempt = 0; attempt < 12; attempt++) {
+    for (let attempt = 0; attempt < 30; attempt++) {
       let row: { autoChanges?: number; etag: string };
       try {
         row = await this.table.getEntity<{ autoChanges: number }>(partitionKey, budgetDay);
@@ -432,9 +435,10 @@ export class RemediationRepository {
         return;
       } catch (error) {
         if (!isConditionFailed(error)) throw this.tables.fail(error, 'adjusting the blast-radius budget');
+        await contentionPause(attempt);
       }
     }
-    throw this.tables.fail({ statusCode: 412 }, 'adjusting the blast-radius budget (other planners keep changing it)');
+    throw this.tables.fail(keptChanging(), 'adjusting the blast-radius budget (other planners keep changing it)');
   }
 
   async countByStatus(tenantId: string): Promise<Partial<Record<RemediationStatus, number>>> {
@@ -461,7 +465,7 @@ export class RemediationRepository {
   async reserveAutoChanges(tenantId: string, day: Date, wanted: number, limit: number): Promise<{ granted: number; usedBefore: number }> {
     await this.tables.ensure(this.tableName);
     const [partitionKey, rowKey] = budgetLocation(tenantId, day);
-    for (let attempt = 0; attempt < 12; attempt++) {
+    for (let attempt = 0; attempt < 30; attempt++) {
       let used = 0;
       let etag: string | undefined;
       try {
@@ -480,9 +484,10 @@ export class RemediationRepository {
         return { granted, usedBefore: used };
       } catch (error) {
         if (!isConditionFailed(error) && !isConflict(error)) throw this.tables.fail(error, 'spending the blast-radius budget');
+        await contentionPause(attempt);
       }
     }
-    throw this.tables.fail({ statusCode: 412 }, 'spending the blast-radius budget (other planners keep changing it)');
+    throw this.tables.fail(keptChanging(), 'spending the blast-radius budget (other planners keep changing it)');
   }
 
   async recordDeadLetter(letter: DeadLetter): Promise<void> {
@@ -628,4 +633,18 @@ function directLicenceOf(text: string | undefined): { directLicence?: DirectLice
 
 function truncate(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
+}
+
+/**
+ * The budget row is one hot row that every worker of a night writes: after a lost ETag race, wait a
+ * jittered, growing moment so that the writers fall out of lockstep instead of colliding again.
+ */
+function contentionPause(attempt: number): Promise<void> {
+  const ms = Math.min(500, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random());
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The error of a row that stayed contended through every retry (a 412 with words, for storageError). */
+function keptChanging(): Error & { statusCode: number } {
+  return Object.assign(new Error('the row changed under every attempt (ETag mismatch)'), { statusCode: 412 });
 }
