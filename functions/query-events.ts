@@ -1,13 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { loggerFrom } from '../shared/logging';
-import { defaultHistoryApi, type HistoryApi } from '../shared/services/history-api';
+import type { HistoryApi } from '../shared/services/history-api';
+import { productionRoute } from '../shared/web/production';
+import { queryHandlers } from '../shared/web/routes';
+import { registerRoute, toFunctionHandler } from './lib/http';
 
-/** GET /api/events — the tenant's drift events between from and to (default: the last week), newest first, by rule and type. */
-export function createQueryEventsHandler(api: HistoryApi = defaultHistoryApi) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
-    api.events(request.query, loggerFrom(context));
+/** GET /api/events (function key): the drift-history query API; tests pass their own API. */
+export function createQueryEventsHandler(api: HistoryApi) {
+  return toFunctionHandler(queryHandlers(api)['query-events']);
 }
 
-export const queryEvents = createQueryEventsHandler();
-
-app.http('query-events', { authLevel: 'function', methods: ['GET'], route: 'events', handler: queryEvents });
+registerRoute(productionRoute('query-events'));

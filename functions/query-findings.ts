@@ -1,16 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { loggerFrom } from '../shared/logging';
-import { defaultHistoryApi, type HistoryApi } from '../shared/services/history-api';
+import type { HistoryApi } from '../shared/services/history-api';
+import { productionRoute } from '../shared/web/production';
+import { queryHandlers } from '../shared/web/routes';
+import { registerRoute, toFunctionHandler } from './lib/http';
 
-/**
- * GET /api/findings — current findings (by default every one not resolved or gone), filtered by
- * rule, severity, status (a status, `active` or `all`) and mailbox (object id or UPN).
- */
-export function createQueryFindingsHandler(api: HistoryApi = defaultHistoryApi) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
-    api.findings(request.query, loggerFrom(context));
+/** GET /api/findings (function key): the drift-history query API; tests pass their own API. */
+export function createQueryFindingsHandler(api: HistoryApi) {
+  return toFunctionHandler(queryHandlers(api)['query-findings']);
 }
 
-export const queryFindings = createQueryFindingsHandler();
-
-app.http('query-findings', { authLevel: 'function', methods: ['GET'], route: 'findings', handler: queryFindings });
+registerRoute(productionRoute('query-findings'));

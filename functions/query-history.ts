@@ -1,16 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { loggerFrom } from '../shared/logging';
-import { defaultHistoryApi, type HistoryApi } from '../shared/services/history-api';
+import type { HistoryApi } from '../shared/services/history-api';
+import { productionRoute } from '../shared/web/production';
+import { queryHandlers } from '../shared/web/routes';
+import { registerRoute, toFunctionHandler } from './lib/http';
 
-/**
- * GET /api/mailboxes/{mailbox}/history — one mailbox's drift events (object id or UPN), newest
- * first, optionally within from/to; with `at`, also its audit configuration in force at that time.
- */
-export function createQueryHistoryHandler(api: HistoryApi = defaultHistoryApi) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
-    api.mailboxHistory(request.params.mailbox, request.query, loggerFrom(context));
+/** GET /api/mailboxes/{mailbox}/history (function key): the drift-history query API; tests pass their own API. */
+export function createQueryHistoryHandler(api: HistoryApi) {
+  return toFunctionHandler(queryHandlers(api)['query-history']);
 }
 
-export const queryHistory = createQueryHistoryHandler();
-
-app.http('query-history', { authLevel: 'function', methods: ['GET'], route: 'mailboxes/{mailbox}/history', handler: queryHistory });
+registerRoute(productionRoute('query-history'));

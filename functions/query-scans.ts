@@ -1,13 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { loggerFrom } from '../shared/logging';
-import { defaultHistoryApi, type HistoryApi } from '../shared/services/history-api';
+import type { HistoryApi } from '../shared/services/history-api';
+import { productionRoute } from '../shared/web/production';
+import { queryHandlers } from '../shared/web/routes';
+import { registerRoute, toFunctionHandler } from './lib/http';
 
-/** GET /api/scans — scan runs, newest first, with their totals. */
-export function createQueryScansHandler(api: HistoryApi = defaultHistoryApi) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> =>
-    api.scans(request.query, loggerFrom(context));
+/** GET /api/scans (function key): the drift-history query API; tests pass their own API. */
+export function createQueryScansHandler(api: HistoryApi) {
+  return toFunctionHandler(queryHandlers(api)['query-scans']);
 }
 
-export const queryScans = createQueryScansHandler();
-
-app.http('query-scans', { authLevel: 'function', methods: ['GET'], route: 'scans', handler: queryScans });
+registerRoute(productionRoute('query-scans'));

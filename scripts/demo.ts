@@ -17,7 +17,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InvocationContext } from '@azure/functions';
 import { DEFAULT_POLICY, loadPolicy } from '../shared/config/policy';
 import { modeFor, RULE_METADATA } from '../shared/rules/pack';
 import { formatCoverageCounts, formatCoverageHeadline, type CoverageFigure } from '../shared/rules/coverage';
@@ -27,7 +26,8 @@ import { main as cli } from '../shared/cli/main';
 import { readableFields } from '../shared/cli/io';
 import { startLocalServer } from '../shared/cli/commands/serve';
 import { approveThroughEndpoint } from '../shared/services/approval-client';
-import { openRemediationEnvironment } from '../shared/services/remediation-environment';
+import { buildApp, type App } from '../shared/app/app';
+import { runNight } from '../shared/services/night';
 import type { Logger } from '../shared/logging';
 import { fixDrift, generateTenant, groundTruth, injectDrift, startSimulatedTenant } from '../sim';
 import { startTeamsWebhookReceiver } from '../sim/teams-webhook';
@@ -87,6 +87,15 @@ async function runSummarised(args: string[]): Promise<number> {
   return code;
 }
 
+/** The night's own summary lines, as words; warnings and errors as they come. */
+const nightLogger: Logger = {
+  info: (message, fields) => {
+    if (message === 'nightly scan summary') say(`  [nightly-scan] ${message}${readableFields({ mailboxes: fields?.mailboxes, opened: fields?.opened, resolved: fields?.resolved, apiCalls: fields?.apiCalls })}`);
+  },
+  warn: (message, fields) => say(`  [nightly-scan] warning: ${message}${readableFields(fields)}`),
+  error: (message, fields) => say(`  [nightly-scan] error: ${message}${readableFields(fields)}`),
+};
+
 /** Logs of services the demo drives directly: warnings and errors only, so the story stays readable. */
 const demoLogger: Logger = {
   info: () => undefined,
@@ -103,7 +112,7 @@ async function openFindingsByRule(): Promise<Partial<Record<RuleId, number>>> {
 }
 
 /** Approves every pending request of these rules from the command line, as the approver. */
-async function approvePending(environment: ReturnType<typeof openRemediationEnvironment>, tenantId: string, rules: readonly RuleId[]): Promise<number> {
+async function approvePending(environment: App, tenantId: string, rules: readonly RuleId[]): Promise<number> {
   const pending = await environment.approvals.list(tenantId, 'pending');
   const wanted = pending.filter((request) => request.ruleIds.some((rule) => rules.includes(rule)));
   for (const [index, request] of wanted.entries()) {
@@ -142,7 +151,8 @@ async function demo(): Promise<void> {
   writeFileSync(policyPath, JSON.stringify({ blastRadiusLimit: 2_000 }, null, 2));
   process.env.AUDIT_POLICY_PATH = policyPath;
   const policy = await loadPolicy(policyPath);
-  const environment = openRemediationEnvironment(loadSettings(process.env), policy, { logger: demoLogger });
+  const app = buildApp(loadSettings(process.env), policy, { logger: demoLogger });
+  const environment = app;
   const server = await startLocalServer({ environment, trustPrincipalHeaders: true, port: 0, logger: demoLogger });
   process.env.PUBLIC_BASE_URL = server.url;
   say(`Tenant ${sim.tenant.domain}: ${MAILBOXES.toLocaleString('en-US')} mailboxes (org auditing and unified audit log ingestion switched off, as an intruder would leave them), Graph and Exchange at ${sim.baseUrl}`);
@@ -150,7 +160,7 @@ async function demo(): Promise<void> {
 
   try {
     heading('Night 1: the scan records every finding');
-    await run(['scan']);
+    await run(['scan', '--no-plan']);
 
     heading("Check: what was reported against the simulated tenant's ground truth");
     const { stdout } = await run(['scan', '--no-store', '--json', '--quiet'], { capture: true });
@@ -177,33 +187,16 @@ async function demo(): Promise<void> {
     say(`e.g. ${example.primarySmtpAddress} fixed by hand; ${clean[2]!.primarySmtpAddress} lost MailItemsAccessed for its owner`);
 
     heading('Night 2: the scan records what changed');
-    await run(['scan', '--quiet']);
+    await run(['scan', '--quiet', '--no-plan']);
     await run(['history', '--mailbox', example.primarySmtpAddress]);
 
     heading('Remediation: automatic rules are fixed and verified; approval rules wait');
     await runSummarised(['remediate', '--quiet']);
 
     heading('Night 3: the nightly timer function (scan → plan → Teams digest)');
-    // Loaded here: registering the functions prints the library's "test mode" notice outside the host.
-    const { nightlyScanHandler, productionNightlyDependencies } = await import('../functions/scan-timer');
-    const context = new InvocationContext({
-      invocationId: 'demo-night-3',
-      functionName: 'nightly-scan',
-      logHandler: (level, ...args) => {
-        if (level === 'information' && (args[0] === 'nightly scan summary' || args[0] === 'nightly remediation plan')) {
-          // Lists (approval request ids) as counts: the story needs how many, not which.
-          const fields = Object.fromEntries(
-            Object.entries((args[1] ?? {}) as Record<string, unknown>).map(([key, value]) => [key, Array.isArray(value) ? value.length : value]),
-          );
-          say(`  [nightly-scan] ${String(args[0])}${readableFields(fields)}`);
-        } else if (level === 'warning' || level === 'error') say(`  [nightly-scan] ${level}: ${args.map(String).join(' ')}`);
-      },
-    });
-    const dependencies = productionNightlyDependencies();
-    await nightlyScanHandler(dependencies.environment, dependencies.planning, dependencies.digest)(
-      { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
-      context,
-    );
+    // The night the timer function runs, through the same use case and the same composition root.
+    const night = await runNight(app.night({ logger: nightLogger }));
+    say(`  [nightly-scan] ${night.planning?.enqueued ?? 0} automatic changes queued, ${night.planning?.approvalRequests.length ?? 0} approval requests opened`);
     const digest = teams.deliveries.at(-1);
     say(`Teams digest posted (${teams.deliveries.length} card(s) so far); rendered as Teams would show it: ${join(OUTPUT, 'teams', `card-${String(digest?.index ?? 0).padStart(3, '0')}.html`)}`);
 

@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { loggerFrom } from '../../shared/logging';
 import { deliveryFromTriggerMetadata } from '../../shared/queue';
-import { productionRemediationEnvironment } from '../../shared/services/remediation-environment';
+import { productionApp } from '../../shared/app/app';
 import { settleOrThrow, type RemediationWorker } from '../../shared/services/remediation-worker';
 
 /**
@@ -12,7 +12,7 @@ import { settleOrThrow, type RemediationWorker } from '../../shared/services/rem
  */
 export type WorkerFactory = () => Promise<RemediationWorker>;
 
-export const productionWorker: WorkerFactory = async () => (await productionRemediationEnvironment()).worker;
+export const productionWorker: WorkerFactory = async () => (await productionApp()).worker;
 
 export type QueueHandlerKind = { kind: 'remediation' } | { kind: 'verification' } | { kind: 'poison'; queue: string };
 

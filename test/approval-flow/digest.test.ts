@@ -7,7 +7,7 @@ import type { CliIO } from '../../shared/cli/io';
 import { loggerFrom } from '../../shared/logging';
 import { readForm } from '../../shared/services/approval-client';
 import { ApprovalFlow } from '../../shared/services/approval-flow';
-import { openScanEnvironment } from '../../shared/services/environment';
+import { openScanEnvironment } from '../../shared/app/scan-environment';
 import { environmentDigestPoster, scanDigestNotifier, TeamsNotifier, type NotifyOutcome, type TeamsSettings } from '../../shared/services/teams-digest';
 import { TableScanRecorder } from '../../shared/store/recorder';
 import type { AdaptiveCard, OpenUrlAction } from '../../shared/teams/card-types';
@@ -58,21 +58,27 @@ describe('the Teams digest after a scan, and the secrets it must never print', (
 
   const nightly = (settings: TeamsSettings) => {
     const poster = environmentDigestPoster(async () => ({ settings: { ...h.settings, ...settings }, approvals: h.open().approvals }), { sender: FAST_SENDER });
-    return nightlyScanHandler(
-      async (context) =>
-        openScanEnvironment(h.settings, h.policy, {
-          store: true,
-          logger: loggerFrom(context),
-          credential: h.credential,
-          openRecorder: async () => new TableScanRecorder(h.store),
-        }),
-      async (context) => ({ ...h.open().services, logger: loggerFrom(context) }),
-      async (scan, planning, logger) => {
-        const outcome = await poster(scan, planning, logger);
-        outcomes.push(outcome);
-        return outcome;
-      },
-    );
+    return nightlyScanHandler(async (context) => {
+      const environment = await openScanEnvironment(h.settings, h.policy, {
+        store: true,
+        logger: loggerFrom(context),
+        credential: h.credential,
+        openRecorder: async () => new TableScanRecorder(h.store),
+      });
+      return {
+        tenantId: h.settings.AZURE_TENANT_ID,
+        policy: h.policy,
+        reader: environment.reader,
+        recorder: environment.recorder,
+        logger: loggerFrom(context),
+        planning: { ...h.open().services, logger: loggerFrom(context) },
+        digest: async (scan, planning, logger) => {
+          const outcome = await poster(scan, planning, logger);
+          outcomes.push(outcome);
+          return outcome;
+        },
+      };
+    });
   };
 
   it('the nightly timer scans, plans, then posts one clean digest: counts, queued fixes, and the approval with signed links', async () => {
@@ -191,19 +197,19 @@ describe('the Teams digest after a scan, and the secrets it must never print', (
 
     it('posts the digest after a stored scan when the webhook is configured; --no-notify and --no-store post nothing', async () => {
       const posted = receiver.deliveries.length;
-      const stored = await run(['--quiet'], teamsSettings);
+      const stored = await run(['--quiet', '--no-plan'], teamsSettings);
       expect(stored.code).toBe(2);
       expect(receiver.deliveries).toHaveLength(posted + 1);
       expect(receiver.deliveries.at(-1)!.issues).toEqual([]);
       expect(stored.stderr).toMatch(/Posted a card to the Teams channel/);
 
-      expect((await run(['--quiet', '--no-notify'], teamsSettings)).code).toBe(2);
+      expect((await run(['--quiet', '--no-plan', '--no-notify'], teamsSettings)).code).toBe(2);
       expect((await run(['--quiet', '--no-store'], teamsSettings)).code).toBe(2);
       expect(receiver.deliveries).toHaveLength(posted + 1);
     });
 
     it('reports a failed post on stderr and still exits with the scan result', async () => {
-      const failed = await run(['--quiet'], { ...teamsSettings, TEAMS_WEBHOOK_URL: webhookSecrets.find((secret) => secret.includes('Revoked') && secret.startsWith('http'))! });
+      const failed = await run(['--quiet', '--no-plan'], { ...teamsSettings, TEAMS_WEBHOOK_URL: webhookSecrets.find((secret) => secret.includes('Revoked') && secret.startsWith('http'))! });
       expect(failed.code).toBe(2);
       expect(failed.stderr).toMatch(/error Could not post the scan digest to Teams/);
     });

@@ -1,10 +1,10 @@
 import { InvocationContext, type Timer } from '@azure/functions';
 import { createQueueHandler } from '../../functions/lib/queue-handlers';
 import { nightlyScanHandler } from '../../functions/scan-timer';
-import { silentLogger } from '../../shared/logging';
+import { loggerFrom, silentLogger } from '../../shared/logging';
 import { MESSAGE_VERSION, REMEDIATIONS_QUEUE, VERIFICATIONS_QUEUE, type RemediationMessage } from '../../shared/queue';
 import { planRemediationFor } from '../../shared/remediation/plan';
-import { openScanEnvironment } from '../../shared/services/environment';
+import { openScanEnvironment } from '../../shared/app/scan-environment';
 import { RemediationRetryError } from '../../shared/services/remediation-worker';
 import { TableScanRecorder } from '../../shared/store/recorder';
 import { startHarness, type Harness } from '../remediation/helpers';
@@ -100,10 +100,13 @@ describe('queue-triggered remediation functions', () => {
     it('the nightly timer plans remediation after a completed stored scan', async () => {
       const environment = h.open();
       const timer: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
-      const scanEnvironment = () =>
-        openScanEnvironment(h.settings, h.policy, { store: true, logger: silentLogger, credential: h.credential, openRecorder: async () => new TableScanRecorder(h.store) });
+      const night = async (invocation: InvocationContext) => {
+        const scan = await openScanEnvironment(h.settings, h.policy, { store: true, logger: silentLogger, credential: h.credential, openRecorder: async () => new TableScanRecorder(h.store) });
+        const logger = loggerFrom(invocation);
+        return { tenantId: h.settings.AZURE_TENANT_ID, policy: h.policy, reader: scan.reader, recorder: scan.recorder, logger, planning: { ...environment.services, logger } };
+      };
       const { invocation, lines } = context('nightly-scan', undefined);
-      await nightlyScanHandler(scanEnvironment, async () => environment.services)(timer, invocation);
+      await nightlyScanHandler(night)(timer, invocation);
       const summary = lines.find((line) => line.args[0] === 'nightly remediation plan');
       expect(summary?.args[1]).toMatchObject({ paused: false, enqueued: expect.any(Number) });
       expect((summary!.args[1] as { enqueued: number }).enqueued).toBeGreaterThan(0);

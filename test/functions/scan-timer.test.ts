@@ -1,14 +1,20 @@
 import { InvocationContext, type Timer } from '@azure/functions';
 import { DEFAULT_POLICY } from '../../shared/config/policy';
 import { parseSettings } from '../../shared/config/settings';
-import type { ScanEnvironment } from '../../shared/services/environment';
+import type { ScanEnvironment } from '../../shared/app/scan-environment';
 import type { ObservedObject, ScanRecorder } from '../../shared/services/scan-recorder';
 import type { TenantReader } from '../../shared/services/scan';
 import { nightlyScanHandler, scanSchedule } from '../../functions/scan-timer';
 import { registrationsOf } from '../support/registrations';
+import { loggerFrom } from '../../shared/logging';
 import { auditingOrganization, cleanMailbox, premiumLicence } from '../support/tenant-fakes';
 
 const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
+
+/** A read-and-record night over a scan environment: no planning, no digest. */
+function night(environment: ScanEnvironment) {
+  return { tenantId: environment.settings.AZURE_TENANT_ID, policy: environment.policy, reader: environment.reader, recorder: environment.recorder };
+}
 
 function timer(isPastDue = false): Timer {
   return { isPastDue, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
@@ -69,7 +75,7 @@ describe('nightly-scan timer function', () => {
       exchange: undefined as never,
     };
     const { context, lines } = contextWithLogs();
-    await nightlyScanHandler(async () => environment)(timer(true), context);
+    await nightlyScanHandler(async (invocation) => ({ ...night(environment), logger: loggerFrom(invocation) }))(timer(true), context);
 
     expect(observed.map((object) => object.objectId)).toEqual(['contoso.onmicrosoft.com', 'u1', 'u2']);
     expect(observed[1]!.findings).toEqual([]);
@@ -109,7 +115,7 @@ describe('nightly-scan timer function', () => {
       exchange: undefined as never,
     };
     const { context } = contextWithLogs();
-    await expect(nightlyScanHandler(async () => environment)(timer(), context)).rejects.toThrow('503 three times');
+    await expect(nightlyScanHandler(async (invocation) => ({ ...night(environment), logger: loggerFrom(invocation) }))(timer(), context)).rejects.toThrow('503 three times');
     expect(failures).toEqual(['Exchange Online answered 503 three times']);
   });
 });

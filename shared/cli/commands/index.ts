@@ -1,5 +1,3 @@
-import { scanDigestNotifier } from '../../services/teams-digest';
-import { openTableRecorder } from '../../store/open';
 import type { CliCommand } from '../io';
 import { approveCommand, rejectCommand } from './approve';
 import { findingsCommand } from './findings';
@@ -11,7 +9,7 @@ import { serveCommand } from './serve';
 
 /** Every command, in the order `audit-warden --help` lists them. Each lives in its own file here. */
 export const commands: CliCommand[] = [
-  scanCommand(openTableRecorder, scanDigestNotifier()),
+  scanCommand(),
   findingsCommand(),
   historyCommand(),
   scansCommand(),

@@ -4,19 +4,24 @@ import type { Finding, RuleId } from '../../domain/finding';
 import { RULE_IDS } from '../../domain/finding';
 import { ruleMetadata } from '../../rules';
 import { coverageFigure, formatCoverageCounts, formatCoverageHeadline } from '../../rules/coverage';
-import { openScanEnvironment, type EnvironmentOptions } from '../../services/environment';
-import { runScan, type ScanProgress, type ScanResult } from '../../services/scan';
+import { buildApp } from '../../app/app';
+import type { EnvironmentOptions } from '../../app/scan-environment';
+import { runNight } from '../../services/night';
+import type { ScanProgress, ScanResult } from '../../services/scan';
 import type { ScanNotifier } from '../../services/teams-digest';
 import { parseFlags } from '../args';
 import { EXIT, stderrLogger, type CliCommand, type CliIO } from '../io';
 
-const USAGE = `Usage: audit-warden scan [--json] [--no-store] [--no-notify] [--policy FILE] [--quiet]
+const USAGE = `Usage: audit-warden scan [--json] [--no-store] [--no-plan] [--no-notify] [--policy FILE] [--quiet]
 
-Reads every mailbox's audit configuration (Exchange Online), the users' licences (Graph) and the
-audit bypass associations, evaluates the drift rules and prints a summary per rule.
+The nightly job, on demand: reads every mailbox's audit configuration (Exchange Online), the users'
+licences (Graph) and the audit bypass associations, evaluates the drift rules, records what changed,
+plans the fixes (automatic ones onto the remediations queue, approval requests for the rest) and
+posts the Teams digest. Prints the coverage figure and a summary per rule.
 
   --json        write one JSON document to stdout: {"findings": [...], "scan": {...}}
-  --no-store    read-only: record nothing in Table Storage (and post nothing to Teams)
+  --no-store    read-only: record nothing in Table Storage (and plan and post nothing)
+  --no-plan     record, but plan no fix (audit-warden remediate plans and applies them)
   --no-notify   do not post the digest card to Teams (posted after a stored scan when
                 TEAMS_WEBHOOK_URL is set; a failed post is reported and does not fail the scan)
   --policy FILE the audit policy file (default: AUDIT_POLICY_PATH, else the built-in policy)
@@ -38,34 +43,28 @@ export function scanCommand(openRecorder?: RecorderFactory, notify?: ScanNotifie
         json: { type: 'boolean', default: false },
         'no-store': { type: 'boolean', default: false },
         'no-notify': { type: 'boolean', default: false },
+        'no-plan': { type: 'boolean', default: false },
         policy: { type: 'string' },
         quiet: { type: 'boolean', default: false },
       });
       const settings = loadSettings(io.env);
       const policy = await loadPolicy(values.policy ?? settings.AUDIT_POLICY_PATH);
       const logger = stderrLogger(io);
-      const store = !values['no-store'] && openRecorder !== undefined;
-      const environment = await openScanEnvironment(settings, policy, {
-        store,
-        logger: quietInfo(logger),
-        ...(io.credential ? { credential: io.credential } : {}),
-        ...(openRecorder ? { openRecorder } : {}),
-      });
+      const store = !values['no-store'];
+      const app = buildApp(settings, policy, { logger: quietInfo(logger), ...(io.credential ? { credential: io.credential } : {}) });
+      const night = app.night({ logger: quietInfo(logger), store, plan: !values['no-plan'], notify: !values['no-notify'] });
+      // Tests plug in their own recorder and notifier; the digest reports on the full logger.
+      if (store && openRecorder) night.recorder = await openRecorder(settings, policy, logger);
+      if (night.digest) night.digest = notify ? (scan, _planning, _logger) => notify(settings, scan as ScanResult, logger) : (scan, planning) => app.digest(scan, planning, logger);
       const json = values.json ? new JsonFindingWriter(io) : undefined;
       const progress = values.quiet ? undefined : new ProgressLine(io);
 
-      const result = await runScan({
-        tenantId: settings.AZURE_TENANT_ID,
-        policy,
-        reader: environment.reader,
-        recorder: environment.recorder,
-        logger: quietInfo(logger),
+      const { scan: result } = await runNight({
+        ...night,
         ...(json ? { onFinding: (finding: Finding) => json.write(finding) } : {}),
         ...(progress ? { onProgress: (state: ScanProgress) => progress.update(state) } : {}),
       });
       progress?.finish();
-      // The digest describes what was recorded, so a read-only scan has nothing to post.
-      if (store && notify && !values['no-notify']) await notify(settings, result, logger);
 
       if (json) json.close(scanSummary(result, store));
       else io.stdout.write(formatSummary(result, store));

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { PRINCIPAL_HEADERS } from '../../approval/principal';
 import { loadPolicy } from '../../config/policy';
 import { loadSettings } from '../../config/settings';
@@ -11,7 +9,9 @@ import type { Logger } from '../../logging';
 import { ApprovalFlow } from '../../services/approval-flow';
 import { HistoryService } from '../../services/history';
 import { HistoryApi } from '../../services/history-api';
-import type { RemediationEnvironment } from '../../services/remediation-environment';
+import type { WebRequest, WebResponse, WebRoute } from '../../web/http';
+import { webRoutes } from '../../web/routes';
+import type { RemediationEnvironment } from '../../app/remediation-environment';
 import { TeamsNotifier } from '../../services/teams-digest';
 import { parseFlags } from '../args';
 import { EXIT, stderrLogger, type CliCommand, type CliIO } from '../io';
@@ -53,14 +53,11 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
-type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
-
+/** A route of shared/web's table, with its path compiled for matching. */
 interface LocalRoute {
-  name: string;
-  methods: readonly string[];
+  route: WebRoute;
   pattern: RegExp;
   params: readonly string[];
-  handler: Handler;
 }
 
 /** Bodies above this are refused before they are read: no route takes more than a small form. */
@@ -68,15 +65,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 const HOST = '127.0.0.1';
 
 /**
- * The Functions host's part, played locally: match the route, turn the node request into the
- * `HttpRequest` the handler expects, run the handler with an InvocationContext whose log lines go to
- * the logger, and write the `HttpResponseInit` back. The handlers are the ones functions/*.ts
- * register, built over this environment's tables and queues.
+ * The Functions host's part, played locally: match a route of shared/web's table (the one the HTTP
+ * functions register), turn the node request into a WebRequest, run the handler and write the
+ * response back. The handlers are built over this environment's tables and queues.
  */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const { environment, logger } = options;
   const { settings } = environment;
-  const modules = await loadFunctionModules();
   const teams = options.teams ?? new TeamsNotifier({ settings });
   const state = { url: '' };
 
@@ -99,20 +94,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       publicBaseUrl: settings.PUBLIC_BASE_URL ?? state.url,
     });
 
-  const routes: LocalRoute[] = [
-    route('approval', ['GET', 'POST'], 'approvals/{requestId}', modules.approval.createApprovalHandler(async () => {
+  const table = webRoutes({
+    approvalFlow: async () => {
       if (!flow) throw new ValidationError(approvalsUnavailable ?? 'The approval endpoint is not configured.', 'settings');
       return flow;
-    })),
-    route('query-findings', ['GET'], 'findings', modules.findings.createQueryFindingsHandler(api)),
-    route('query-history', ['GET'], 'mailboxes/{mailbox}/history', modules.history.createQueryHistoryHandler(api)),
-    route('query-events', ['GET'], 'events', modules.events.createQueryEventsHandler(api)),
-    route('query-scans', ['GET'], 'scans', modules.scans.createQueryScansHandler(api)),
-    route('dashboard', ['GET'], 'dashboard', modules.dashboard.createDashboardHandler(async () => dashboard())),
-  ];
+    },
+    historyApi: api,
+    dashboard: async () => dashboard(),
+  });
+  const routes = Object.values(table).map(compile);
 
   const server = createServer((request, response) => {
-    serveOne(request, response, routes, modules.runtime, options.trustPrincipalHeaders, logger).catch((error: unknown) => {
+    serveOne(request, response, routes, options.trustPrincipalHeaders, logger).catch((error: unknown) => {
       logger.error('serve: request failed', { error: describeError(error) });
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       response.end('Internal error; see the server log.');
@@ -143,7 +136,6 @@ async function serveOne(
   request: IncomingMessage,
   response: ServerResponse,
   routes: LocalRoute[],
-  runtime: FunctionModules['runtime'],
   trustPrincipalHeaders: boolean,
   logger: Logger,
 ): Promise<void> {
@@ -151,28 +143,28 @@ async function serveOne(
   const method = (request.method ?? 'GET').toUpperCase();
   const matched = matchRoute(routes, url.pathname);
   if (!matched) return plain(response, 404, 'Not found.');
-  if (!matched.route.methods.includes(method)) return plain(response, 405, 'Method not allowed.', { allow: matched.route.methods.join(', ') });
+  const { route } = matched.route;
+  if (!(route.methods as readonly string[]).includes(method)) return plain(response, 405, 'Method not allowed.', { allow: route.methods.join(', ') });
   const declared = Number(request.headers['content-length'] ?? '0');
   if (declared > MAX_BODY_BYTES) return plain(response, 413, 'Request body too large.');
   const body = await readBody(request);
   if (body === undefined) return plain(response, 413, 'Request body too large.');
 
-  const httpRequest = new runtime.HttpRequest({
+  const webRequest: WebRequest = {
     method,
     url: url.toString(),
-    headers: headersOf(request, trustPrincipalHeaders),
     params: matched.params,
-    ...(body.length > 0 ? { body: { bytes: body } } : {}),
-  });
-  const context = new runtime.InvocationContext({
-    invocationId: randomUUID(),
-    functionName: matched.route.name,
-    logHandler: (level, ...args) => log(logger, level, args),
-  });
-  const result = new runtime.HttpResponse(await matched.route.handler(httpRequest, context));
-  const bytes = Buffer.from(await result.arrayBuffer());
-  const headers: Record<string, string> = {};
-  result.headers.forEach((value, name) => (headers[name] = value));
+    query: url.searchParams,
+    headers: new Headers(headersOf(request, trustPrincipalHeaders)),
+    text: async () => body.toString('utf8'),
+  };
+  write(response, await route.handle(webRequest, logger));
+}
+
+function write(response: ServerResponse, result: WebResponse): void {
+  const json = result.jsonBody !== undefined;
+  const bytes = Buffer.from(json ? JSON.stringify(result.jsonBody) : (result.body ?? ''), 'utf8');
+  const headers: Record<string, string> = { ...(json ? { 'content-type': 'application/json' } : {}), ...result.headers };
   response.writeHead(result.status, headers);
   response.end(bytes);
 }
@@ -204,9 +196,9 @@ async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-function route(name: string, methods: readonly string[], template: string, handler: Handler): LocalRoute {
+function compile(route: WebRoute): LocalRoute {
   const params: string[] = [];
-  const source = template
+  const source = route.path
     .split('/')
     .map((part) => {
       const param = /^\{(\w+)\}$/.exec(part)?.[1];
@@ -215,7 +207,7 @@ function route(name: string, methods: readonly string[], template: string, handl
       return '([^/]+)';
     })
     .join('/');
-  return { name, methods, pattern: new RegExp(`^/api/${source}/?$`), params, handler };
+  return { route, pattern: new RegExp(`^/api/${source}/?$`), params };
 }
 
 function matchRoute(routes: LocalRoute[], path: string): { route: LocalRoute; params: Record<string, string> } | undefined {
@@ -236,45 +228,6 @@ function matchRoute(routes: LocalRoute[], path: string): { route: LocalRoute; pa
 function plain(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
   response.end(text);
-}
-
-/** An InvocationContext log call (level, message, fields) as one logger line. */
-function log(logger: Logger, level: string, args: unknown[]): void {
-  const [message, fields] = args;
-  const text = typeof message === 'string' ? message : describeError(message);
-  const extra = fields !== null && typeof fields === 'object' ? (fields as Record<string, unknown>) : args.length > 1 ? { details: args.slice(1) } : undefined;
-  if (level === 'error' || level === 'critical') logger.error(text, extra);
-  else if (level === 'warning') logger.warn(text, extra);
-  else if (level === 'information') logger.info(text, extra);
-}
-
-type FunctionModules = Awaited<ReturnType<typeof loadFunctionModules>>;
-
-/**
- * The function modules register themselves with `app` when loaded; outside the Functions host the
- * library skips that and says so on stderr, once per function. That is expected here, so those
- * warnings are held back while the modules load. Loaded on demand, so only `serve` pays for them.
- */
-async function loadFunctionModules() {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].includes('"@azure/functions" package')) return;
-    warn(...args);
-  };
-  try {
-    const [runtime, approval, dashboard, findings, history, events, scans] = await Promise.all([
-      import('@azure/functions'),
-      import('../../../functions/approval-http'),
-      import('../../../functions/dashboard-http'),
-      import('../../../functions/query-findings'),
-      import('../../../functions/query-history'),
-      import('../../../functions/query-events'),
-      import('../../../functions/query-scans'),
-    ]);
-    return { runtime, approval, dashboard, findings, history, events, scans };
-  } finally {
-    console.warn = warn;
-  }
 }
 
 function untilSignalled(): Promise<void> {

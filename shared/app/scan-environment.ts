@@ -1,14 +1,14 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import type { AuditPolicy } from '../config/policy';
-import { exchangeScope, graphScope, type Settings } from '../config/settings';
-import { ExchangeClient } from '../exchange';
-import { createGraphClient } from '../graph';
+import type { Settings } from '../config/settings';
+import type { ExchangeClient } from '../exchange';
 import type { Logger } from '../logging';
-import { readOnlyRecorder, type ScanRecorder } from './scan-recorder';
-import type { TenantReader } from './scan';
-import { ApiUsageCounter, createTenantReader } from './tenant-reader';
+import { buildTenantClients, type TenantClients } from './clients';
+import { readOnlyRecorder, type ScanRecorder } from '../services/scan-recorder';
+import type { TenantReader } from '../services/scan';
+import { createTenantReader } from '../services/tenant-reader';
 
-/** Everything a scan needs, built once from settings: the composition root for functions and the CLI. */
+/** Everything a scan needs: the tenant's clients (shared with remediation in one process), a reader and a recorder. */
 export interface ScanEnvironment {
   settings: Settings;
   policy: AuditPolicy;
@@ -25,25 +25,12 @@ export interface EnvironmentOptions {
   credential?: TokenCredential;
   /** The recorder to use when storing; the storage layer supplies it. */
   openRecorder?: (settings: Settings, policy: AuditPolicy, logger: Logger) => Promise<ScanRecorder>;
+  /** The process's clients (app.ts passes them); built here when absent. */
+  clients?: TenantClients;
 }
 
 export async function openScanEnvironment(settings: Settings, policy: AuditPolicy, options: EnvironmentOptions): Promise<ScanEnvironment> {
-  const credential = options.credential ?? new DefaultAzureCredential();
-  const usage = new ApiUsageCounter();
-  const graph = createGraphClient({
-    baseUrl: settings.GRAPH_BASE_URL,
-    credential,
-    scope: graphScope(settings),
-    onApiEvent: usage.listener,
-  });
-  const exchange = new ExchangeClient({
-    baseUrl: settings.EXCHANGE_BASE_URL,
-    tenantId: settings.AZURE_TENANT_ID,
-    credential,
-    scope: exchangeScope(settings),
-    maxConcurrency: settings.EXCHANGE_MAX_CONCURRENCY,
-    onApiEvent: usage.listener,
-  });
+  const { graph, exchange, usage } = options.clients ?? buildTenantClients(settings, options.credential ? { credential: options.credential } : {});
   let recorder = readOnlyRecorder;
   if (options.store) {
     if (!options.openRecorder) throw new Error('storing scans needs a recorder factory');

@@ -1,19 +1,19 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { loadPolicy, type AuditPolicy } from '../config/policy';
-import { exchangeScope, graphScope, loadSettings, type Settings } from '../config/settings';
-import { ExchangeClient } from '../exchange';
-import { createGraphClient } from '../graph';
+import type { TokenCredential } from '@azure/identity';
+import type { AuditPolicy } from '../config/policy';
+import type { Settings } from '../config/settings';
+import type { ExchangeClient } from '../exchange';
 import type { ApiEvent, RetryPolicy } from '../http';
-import { silentLogger, type Logger } from '../logging';
+import type { Logger } from '../logging';
+import { buildTenantClients, type TenantClients } from './clients';
 import { StorageQueueGateway, type QueueGateway } from '../queue';
 import { createRemediationTenant, type RemediationTenant } from '../remediation/tenant';
 import { ApprovalRepository } from '../store/approvals';
 import { credentialFor } from '../store/credential';
 import { openStoreFromSettings, type AuditStore } from '../store/open';
 import { RemediationRepository } from '../store/remediations';
-import type { RemediationServices } from './remediation';
-import { RemediationWorker, type RemediationWorkerOptions } from './remediation-worker';
-import { ApiUsageCounter } from './tenant-reader';
+import type { RemediationServices } from '../services/remediation';
+import { RemediationWorker, type RemediationWorkerOptions } from '../services/remediation-worker';
+import type { ApiUsageCounter } from '../services/tenant-reader';
 
 /**
  * Everything remediation needs, built once from settings: the composition root the queue-triggered
@@ -48,27 +48,18 @@ export interface RemediationEnvironmentOptions {
   clock?: () => Date;
   onApiEvent?: (event: ApiEvent) => void;
   afterApply?: ConstructorParameters<typeof RemediationWorker>[0]['afterApply'];
+  /** The process's clients (app.ts passes them); built here when absent. */
+  clients?: TenantClients;
 }
 
 export function openRemediationEnvironment(settings: Settings, policy: AuditPolicy, options: RemediationEnvironmentOptions): RemediationEnvironment {
-  const credential = options.credential ?? new DefaultAzureCredential();
-  const usage = new ApiUsageCounter();
-  const listener = (event: ApiEvent) => {
-    usage.listener(event);
-    options.onApiEvent?.(event);
-  };
-  const exchange = new ExchangeClient({
-    baseUrl: settings.EXCHANGE_BASE_URL,
-    tenantId: settings.AZURE_TENANT_ID,
-    credential,
-    scope: exchangeScope(settings),
-    // The tenant's concurrency budget is shared by every caller of this client: however many
-    // messages are handled at once, no more than this many Exchange calls are in flight.
-    maxConcurrency: settings.EXCHANGE_MAX_CONCURRENCY,
-    onApiEvent: listener,
-    ...(options.exchangeRetry ? { retry: options.exchangeRetry } : {}),
-  });
-  const graph = createGraphClient({ baseUrl: settings.GRAPH_BASE_URL, credential, scope: graphScope(settings), onApiEvent: listener });
+  const { credential, graph, exchange, usage } =
+    options.clients ??
+    buildTenantClients(settings, {
+      ...(options.credential ? { credential: options.credential } : {}),
+      ...(options.exchangeRetry ? { exchangeRetry: options.exchangeRetry } : {}),
+      ...(options.onApiEvent ? { onApiEvent: options.onApiEvent } : {}),
+    });
   const store = options.store ?? openStoreFromSettings(settings, {}, { logger: options.logger });
   const queues = options.queues ?? new StorageQueueGateway({ connectionString: settings.storage.queues, credential: credentialFor(settings.storage.queues, settings.storage) });
   const remediations = new RemediationRepository(store.tables, store.writer);
@@ -102,22 +93,4 @@ export function openRemediationEnvironment(settings: Settings, policy: AuditPoli
     ...(options.afterApply ? { afterApply: options.afterApply } : {}),
   });
   return { settings, policy, services, worker, queues, store, remediations, approvals, tenant, exchange, usage };
-}
-
-let production: Promise<RemediationEnvironment> | undefined;
-
-/**
- * The Functions app's environment, built once per process from the app settings: every invocation
- * shares one Exchange client, so its concurrency limit holds across all messages the instance
- * handles at once. Invocations log through `worker.withLogger(loggerFrom(context))`.
- */
-export function productionRemediationEnvironment(): Promise<RemediationEnvironment> {
-  production ??= (async () => {
-    const settings = loadSettings(process.env);
-    const policy = await loadPolicy(settings.AUDIT_POLICY_PATH);
-    return openRemediationEnvironment(settings, policy, { logger: silentLogger });
-  })();
-  // A failed start (bad settings) is not cached: the next invocation reports it afresh.
-  production.catch(() => (production = undefined));
-  return production;
 }
