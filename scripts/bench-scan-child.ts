@@ -5,7 +5,7 @@
 import { DEFAULT_POLICY } from '../shared/config/policy';
 import { loadSettings } from '../shared/config/settings';
 import { silentLogger } from '../shared/logging';
-import { openScanEnvironment } from '../shared/services/environment';
+import { openScanEnvironment } from '../shared/app/scan-environment';
 import { runScan } from '../shared/services/scan';
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@ import { serveCommand, startLocalServer, type LocalServer } from '../../shared/c
 import type { CliIO } from '../../shared/cli/io';
 import { silentLogger } from '../../shared/logging';
 import { approveThroughEndpoint, decideThroughEndpoint, principalHeaders } from '../../shared/services/approval-client';
-import type { RemediationEnvironment } from '../../shared/services/remediation-environment';
+import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
 import type { ApprovalRequest } from '../../shared/store/approvals';
 import type { Harness } from '../remediation/helpers';
 import { ALICE, approvalFixture, MALLORY, observable, PUBLIC_BASE_URL, SIGNING_KEY } from '../approval-flow/helpers';

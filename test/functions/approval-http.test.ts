@@ -5,7 +5,7 @@ import { ApprovalFlow } from '../../shared/services/approval-flow';
 import { planRemediation } from '../../shared/services/remediation';
 import { readForm } from '../../shared/services/approval-client';
 import { TeamsNotifier } from '../../shared/services/teams-digest';
-import type { RemediationEnvironment } from '../../shared/services/remediation-environment';
+import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
 import type { ApprovalRequest } from '../../shared/store/approvals';
 import { startTeamsWebhookReceiver, type TeamsWebhookReceiver } from '../../sim/teams-webhook';
 import type { Harness } from '../remediation/helpers';

@@ -2,9 +2,9 @@ import { DEFAULT_POLICY, parsePolicy, type AuditPolicy } from '../../shared/conf
 import { parseSettings } from '../../shared/config/settings';
 import { silentLogger } from '../../shared/logging';
 import { StorageQueueGateway } from '../../shared/queue';
-import { openScanEnvironment } from '../../shared/services/environment';
+import { openScanEnvironment } from '../../shared/app/scan-environment';
 import { drainQueues, type DrainOptions } from '../../shared/services/remediation-drain';
-import { openRemediationEnvironment, type RemediationEnvironment, type RemediationEnvironmentOptions } from '../../shared/services/remediation-environment';
+import { openRemediationEnvironment, type RemediationEnvironment, type RemediationEnvironmentOptions } from '../../shared/app/remediation-environment';
 import { runScan, type ScanResult } from '../../shared/services/scan';
 import { openStore, type AuditStore } from '../../shared/store/open';
 import { TableScanRecorder } from '../../shared/store/recorder';

@@ -3,7 +3,7 @@ import { findingKey } from '../../shared/domain/finding';
 import { MESSAGE_VERSION, parseQueueMessage, REMEDIATIONS_QUEUE, type RemediationMessage } from '../../shared/queue';
 import { planRemediationFor } from '../../shared/remediation/plan';
 import { enqueuePlans, planRemediation } from '../../shared/services/remediation';
-import type { RemediationEnvironment } from '../../shared/services/remediation-environment';
+import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
 import type { StoredFinding } from '../../shared/store/model';
 import { testStorageConnectionString } from '../support/storage';
 import { startHarness, type Harness } from './helpers';

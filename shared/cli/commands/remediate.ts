@@ -6,7 +6,7 @@ import { ValidationError } from '../../errors';
 import type { Logger } from '../../logging';
 import { planRemediation, type PlanningReport } from '../../services/remediation';
 import { drainQueues, type DrainProgress, type DrainReport } from '../../services/remediation-drain';
-import { openRemediationEnvironment, type RemediationEnvironment } from '../../services/remediation-environment';
+import { openRemediationEnvironment, type RemediationEnvironment } from '../../app/remediation-environment';
 import { parseFlags } from '../args';
 import { EXIT, stderrLogger, type CliCommand, type CliIO } from '../io';
 
