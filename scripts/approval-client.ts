@@ -1,7 +1,7 @@
-import { APPROVAL_ROUTE_PREFIX } from '../approval/links';
-import { APPROVAL_FORM_FIELDS } from '../approval/page';
-import { PRINCIPAL_HEADERS } from '../approval/principal';
-import { ValidationError } from '../errors';
+import { APPROVAL_ROUTE_PREFIX } from '../shared/approval/links';
+import { APPROVAL_FORM_FIELDS } from '../shared/approval/page';
+import { PRINCIPAL_HEADERS } from '../shared/approval/principal';
+import { ValidationError } from '../shared/errors';
 
 /**
  * A client of the approval endpoint that does what an approver's browser does: open the link from

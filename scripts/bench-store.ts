@@ -16,7 +16,7 @@ import type { Finding } from '../shared/domain/finding';
 import { allPages, HistoryService } from '../shared/services/history';
 import type { ObservedObject, ScanTotals } from '../shared/services/scan-recorder';
 import { bucketOf, invertedTime } from '../shared/store/keys';
-import { TableOperationCounter, type TableOperationCounts } from '../shared/store/metrics';
+import { TableOperationCounter, type TableOperationCounts } from './table-metrics';
 import type { DriftEvent } from '../shared/store/model';
 import { openStore, type AuditStore } from '../shared/store/open';
 import { TableScanRecorder } from '../shared/store/recorder';

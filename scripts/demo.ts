@@ -25,7 +25,7 @@ import { findingKey, type RuleId } from '../shared/domain/finding';
 import { main as cli } from '../shared/cli/main';
 import { readableFields } from '../shared/cli/io';
 import { startLocalServer } from '../shared/cli/commands/serve';
-import { approveThroughEndpoint } from '../shared/services/approval-client';
+import { approveThroughEndpoint } from './approval-client';
 import { buildApp, type App } from '../shared/app/app';
 import { runNight } from '../shared/services/night';
 import type { Logger } from '../shared/logging';

@@ -1,4 +1,4 @@
-import type { PipelinePolicy } from './tables';
+import type { PipelinePolicy } from '../shared/store/tables';
 
 export interface TableOperationCounts {
   /** GET requests (queries and point reads). */

@@ -2,7 +2,7 @@
  * Renders and validates Adaptive Cards with Microsoft's own `adaptivecards` library, so a new user
  * sees roughly what Teams would show, and the tests check cards with the same parser a host uses.
  *
- *   node dist/scripts/render-card.js card.json [out.html]   (a card or a whole webhook payload)
+ *   node dist/sim/card-renderer.js card.json [out.html]   (a card or a whole webhook payload)
  *
  * The library is a browser library. Its UMD build is evaluated inside a jsdom window rather than
  * by copying jsdom's globals into Node: a global `window`/`document` would make other packages in
@@ -14,9 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as AdaptiveCardsModule from 'adaptivecards';
 import { JSDOM, VirtualConsole } from 'jsdom';
-import { escapeHtml } from '../shared/approval/html';
-import { TEAMS_MESSAGE_LIMIT_BYTES, payloadBytes, toWebhookPayload } from '../shared/teams/payload';
-import type { AdaptiveCard } from '../shared/teams/card-types';
+import { escapeHtml, TEAMS_MESSAGE_LIMIT_BYTES, webhookMessageBytes } from './teams-facts';
 
 type AdaptiveCards = typeof AdaptiveCardsModule;
 
@@ -173,7 +171,7 @@ function policyIssues(card: unknown): CardIssue[] {
       }
     }
   });
-  const bytes = payloadBytes(toWebhookPayload(card as unknown as AdaptiveCard));
+  const bytes = webhookMessageBytes(card);
   if (bytes > TEAMS_MESSAGE_LIMIT_BYTES) {
     const message = `The webhook message is ${bytes} bytes; Teams refuses more than ${TEAMS_MESSAGE_LIMIT_BYTES}.`;
     issues.push({ source: 'policy', event: 'TooLarge', message });

@@ -13,9 +13,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, type TeamsWebhookPayload } from '../shared/teams/card-types';
-import { TEAMS_MESSAGE_LIMIT_BYTES } from '../shared/teams/payload';
-import type { CardIssue } from '../scripts/render-card';
+import type { CardIssue } from './card-renderer';
+import { ADAPTIVE_CARD_CONTENT_TYPE, TEAMS_MESSAGE_LIMIT_BYTES, type AdaptiveCardJson, type TeamsWebhookPayload } from './teams-facts';
 
 export interface TeamsWebhookReceiverOptions {
   /** 0 (the default) picks a free port. Listens on 127.0.0.1 only. */
@@ -32,7 +31,7 @@ export interface ReceivedCard {
   /** 1-based, in arrival order. */
   index: number;
   payload: TeamsWebhookPayload;
-  card: AdaptiveCard;
+  card: AdaptiveCardJson;
   bytes: number;
   /** Parse and policy problems the adaptivecards library and our rules found (empty = clean). */
   issues: CardIssue[];
@@ -112,13 +111,13 @@ export async function startTeamsWebhookReceiver(options: TeamsWebhookReceiverOpt
     }
 
     const payload = json as TeamsWebhookPayload;
-    const card = payload.attachments[0]?.content as AdaptiveCard;
+    const card = payload.attachments[0]?.content as AdaptiveCardJson;
     const delivery: ReceivedCard = { index: deliveries.length + 1, payload, card, bytes: body.length, issues: [] };
     // Reserved before the first await, so concurrent posts keep their arrival order.
     deliveries.push(delivery);
     received.push(payload);
     if (checkCards || options.outputDir) {
-      const renderer = await import('../scripts/render-card');
+      const renderer = await import('./card-renderer');
       if (checkCards) delivery.issues = renderer.validateCard(card);
       if (options.outputDir) delivery.files = await saveCard(options.outputDir, delivery, renderer.renderCardToHtml);
     }

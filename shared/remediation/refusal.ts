@@ -1,4 +1,5 @@
 import { LOGON_TYPES, MAIL_ITEMS_ACCESSED } from '../domain/audit';
+import type { RuleId } from '../domain/finding';
 import type { RemediationChange } from './plan';
 
 /**
@@ -20,6 +21,18 @@ export const LICENCE_GATED_ACTIONS: ReadonlySet<string> = new Set([MAIL_ITEMS_AC
 export function addsLicenceGatedAction(change: RemediationChange): boolean {
   if (change.kind !== 'set-mailbox' || !change.addActions) return false;
   return LOGON_TYPES.some((type) => (change.addActions?.[type] ?? []).some((action) => LICENCE_GATED_ACTIONS.has(action.toLowerCase())));
+}
+
+/** True when the change adds MailItemsAccessed: Exchange accepting it means the mailbox's refusal no longer holds. */
+export function addsMailItemsAccessed(change: RemediationChange): boolean {
+  if (change.kind !== 'set-mailbox' || !change.addActions) return false;
+  return Object.values(change.addActions).some((actions) => actions?.some((action) => action.toLowerCase() === MAIL_ITEMS_ACCESSED.toLowerCase()));
+}
+
+/** True when a blocked finding was blocked by this refusal, so a licence change may unblock it. */
+export function blockedByLicenceRefusal(finding: { ruleId: RuleId; metadata: Readonly<Record<string, unknown>> }): boolean {
+  // Findings blocked before the metadata existed: the MailItemsAccessed ones were licence refusals.
+  return finding.metadata.blockedBy === BLOCKED_BY_LICENCE || finding.ruleId === 'mailitemsaccessed-missing';
 }
 
 /** What the store knows about a mailbox's refusal. */

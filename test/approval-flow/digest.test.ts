@@ -5,12 +5,12 @@ import { verifyApprovalToken } from '../../shared/approval/links';
 import { scanCommand } from '../../shared/cli/commands/scan';
 import type { CliIO } from '../../shared/cli/io';
 import { loggerFrom } from '../../shared/logging';
-import { readForm } from '../../shared/services/approval-client';
+import { readForm } from '../../scripts/approval-client';
 import { ApprovalFlow } from '../../shared/services/approval-flow';
 import { openScanEnvironment } from '../../shared/app/scan-environment';
 import { environmentDigestPoster, scanDigestNotifier, TeamsNotifier, type NotifyOutcome, type TeamsSettings } from '../../shared/services/teams-digest';
 import { TableScanRecorder } from '../../shared/store/recorder';
-import type { AdaptiveCard, OpenUrlAction } from '../../shared/teams/card-types';
+import type { OpenUrlAction } from '../../shared/teams/card-types';
 import { startTeamsWebhookReceiver, type TeamsWebhookReceiver } from '../../sim/teams-webhook';
 import { startHarness, type Harness } from '../remediation/helpers';
 import { testStorageConnectionString } from '../support/storage';
@@ -20,7 +20,7 @@ const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: true }, sched
 /** Teams' answers come back at once here; no test waits for real backoff. */
 const FAST_SENDER = { retry: { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 10 }, maxQueueWaitMs: 5_000 };
 
-function actions(card: AdaptiveCard): OpenUrlAction[] {
+function actions(card: unknown): OpenUrlAction[] {
   const found: OpenUrlAction[] = [];
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(walk);

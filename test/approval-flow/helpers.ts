@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { planRemediation } from '../../shared/services/remediation';
 import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
-import { principalHeaders, type LocalPrincipal } from '../../shared/services/approval-client';
+import { principalHeaders, type LocalPrincipal } from '../../scripts/approval-client';
 import type { ApprovalRequest } from '../../shared/store/approvals';
 import { startHarness, type Harness } from '../remediation/helpers';
 

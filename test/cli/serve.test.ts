@@ -2,7 +2,7 @@ import { issueApprovalFormToken, signApprovalLinks } from '../../shared/approval
 import { serveCommand, startLocalServer, type LocalServer } from '../../shared/cli/commands/serve';
 import type { CliIO } from '../../shared/cli/io';
 import { silentLogger } from '../../shared/logging';
-import { approveThroughEndpoint, decideThroughEndpoint, principalHeaders } from '../../shared/services/approval-client';
+import { approveThroughEndpoint, decideThroughEndpoint, principalHeaders } from '../../scripts/approval-client';
 import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
 import type { ApprovalRequest } from '../../shared/store/approvals';
 import type { Harness } from '../remediation/helpers';

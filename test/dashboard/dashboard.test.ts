@@ -4,7 +4,7 @@ import { createDashboardHandler } from '../../functions/dashboard-http';
 import { verifyApprovalToken } from '../../shared/approval/links';
 import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboard, type DashboardData } from '../../shared/dashboard';
 import { silentLogger } from '../../shared/logging';
-import { principalHeaders } from '../../shared/services/approval-client';
+import { principalHeaders } from '../../scripts/approval-client';
 import type { HistoryService } from '../../shared/services/history';
 import type { ApprovalRequest } from '../../shared/store/approvals';
 import { ALICE, APPROVERS, BOB, capturingContext, MALLORY, PUBLIC_BASE_URL, SIGNING_KEY } from '../approval-flow/helpers';

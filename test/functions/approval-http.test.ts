@@ -3,7 +3,7 @@ import { createApprovalHandler } from '../../functions/approval-http';
 import { issueApprovalFormToken, signApprovalLink, signApprovalLinks } from '../../shared/approval/links';
 import { ApprovalFlow } from '../../shared/services/approval-flow';
 import { planRemediation } from '../../shared/services/remediation';
-import { readForm } from '../../shared/services/approval-client';
+import { readForm } from '../../scripts/approval-client';
 import { TeamsNotifier } from '../../shared/services/teams-digest';
 import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
 import type { ApprovalRequest } from '../../shared/store/approvals';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renderCardToHtml, validateCard } from '../../scripts/render-card';
+import { renderCardToHtml, validateCard } from '../../sim/card-renderer';
 import { ApprovalSigningKey } from '../../shared/approval';
 import type { Finding } from '../../shared/domain/finding';
 import { ValidationError } from '../../shared/errors';
