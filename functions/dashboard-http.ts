@@ -1,4 +1,4 @@
-import type { Dashboard } from '../shared/dashboard';
+import type { Dashboard } from '../shared/web/dashboard';
 import { productionRoute } from '../shared/web/production';
 import { dashboardHandler } from '../shared/web/routes';
 import { registerRoute, toFunctionHandler } from './lib/http';

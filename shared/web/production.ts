@@ -1,5 +1,5 @@
 import { productionApp, type App } from '../app/app';
-import { Dashboard } from '../dashboard';
+import { Dashboard } from './dashboard';
 import { ApprovalFlow } from '../services/approval-flow';
 import { HistoryService } from '../services/history';
 import { HistoryApi } from '../services/history-api';

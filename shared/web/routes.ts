@@ -1,4 +1,4 @@
-import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboardMessage } from '../dashboard';
+import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboardMessage } from './dashboard';
 import { describeError } from '../errors';
 import { APPROVAL_FORM_MAX_BYTES, unavailablePage, type ApprovalFlow } from '../services/approval-flow';
 import type { HistoryApi } from '../services/history-api';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { HttpRequest } from '@azure/functions';
 import { createDashboardHandler } from '../../functions/dashboard-http';
 import { verifyApprovalToken } from '../../shared/approval/links';
-import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboard, type DashboardData } from '../../shared/dashboard';
+import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboard, type DashboardData } from '../../shared/web/dashboard';
 import { silentLogger } from '../../shared/logging';
 import { principalHeaders } from '../../scripts/approval-client';
 import type { HistoryService } from '../../shared/services/history';

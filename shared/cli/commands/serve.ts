@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PRINCIPAL_HEADERS } from '../../approval/principal';
 import { loadPolicy } from '../../config/policy';
 import { loadSettings } from '../../config/settings';
-import { Dashboard } from '../../dashboard';
+import { Dashboard } from '../../web/dashboard';
 import { describeError, ValidationError } from '../../errors';
 import type { Logger } from '../../logging';
 import { ApprovalFlow } from '../../services/approval-flow';

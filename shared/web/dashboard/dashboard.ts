@@ -1,12 +1,12 @@
-import { PrincipalError } from '../approval/errors';
-import { APPROVAL_LINK_TTL_MS, parsePublicBaseUrl, signApprovalLinks } from '../approval/links';
-import { isAllowedApprover, parseApprovers, parseClientPrincipal, type ApproverList, type HeaderSource } from '../approval/principal';
-import { ApprovalSigningKey } from '../approval/signing-key';
-import { describeError, isServiceError } from '../errors';
-import type { Logger } from '../logging';
-import { summariseApprovalRequest } from '../services/approval-view';
-import { DEFAULT_EVENT_WINDOW_DAYS, type HistoryService } from '../services/history';
-import type { ApprovalRepository } from '../store/approvals';
+import { PrincipalError } from '../../approval/errors';
+import { APPROVAL_LINK_TTL_MS, parsePublicBaseUrl, signApprovalLinks } from '../../approval/links';
+import { isAllowedApprover, parseApprovers, parseClientPrincipal, type ApproverList, type HeaderSource } from '../../approval/principal';
+import { ApprovalSigningKey } from '../../approval/signing-key';
+import { describeError, isServiceError } from '../../errors';
+import type { Logger } from '../../logging';
+import { summariseApprovalRequest } from '../../services/approval-view';
+import { DEFAULT_EVENT_WINDOW_DAYS, type HistoryService } from '../../services/history';
+import type { ApprovalRepository } from '../../store/approvals';
 import { DASHBOARD_PAGE_HEADERS, renderDashboard, renderDashboardMessage, type DashboardApproval } from './page';
 
 /**

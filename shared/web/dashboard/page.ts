@@ -1,9 +1,9 @@
-import { coverageFigure, formatCoverageCounts, formatCoverageHeadline } from '../rules/coverage';
-import { strictHtmlHeaders } from '../http/html';
-import { html, htmlDocument, SafeHtml } from '../approval/html';
-import { RULE_IDS, SEVERITIES, type RuleId, type Severity } from '../domain/finding';
-import { RULE_METADATA } from '../rules/pack';
-import type { DriftEventView, FindingView, ScanView } from '../services/history';
+import { coverageFigure, formatCoverageCounts, formatCoverageHeadline } from '../../rules/coverage';
+import { strictHtmlHeaders } from '../../http/html';
+import { html, htmlDocument, SafeHtml } from '../../approval/html';
+import { RULE_IDS, SEVERITIES, type RuleId, type Severity } from '../../domain/finding';
+import { RULE_METADATA } from '../../rules/pack';
+import type { DriftEventView, FindingView, ScanView } from '../../services/history';
 
 /**
  * The dashboard page: data in, one self-contained HTML document out. Server-rendered, so it needs no
