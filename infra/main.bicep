@@ -19,6 +19,9 @@ param m365TenantId string
 @description('NCRONTAB schedule of the nightly scan.')
 param scanSchedule string = '0 0 2 * * *'
 
+@description('Weekly drift-history retention timer (6-field NCRONTAB); history older than the policy\'s historyRetentionDays is deleted.')
+param historyPruneSchedule string = '0 0 4 * * 0'
+
 @description('User principal names or group object ids allowed to approve remediation, comma-separated.')
 param approvers string = ''
 
@@ -107,6 +110,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'AZURE_TENANT_ID', value: m365TenantId }
         { name: 'SCAN_SCHEDULE', value: scanSchedule }
+        { name: 'HISTORY_PRUNE_SCHEDULE', value: historyPruneSchedule }
         { name: 'APPROVERS', value: approvers }
         { name: 'PUBLIC_BASE_URL', value: 'https://${name}-${suffix}.azurewebsites.net' }
         { name: 'TEAMS_WEBHOOK_URL', value: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=teams-webhook-url)' }

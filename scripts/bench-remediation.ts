@@ -18,8 +18,7 @@ import { RULE_IDS, type RemediationMode, type RuleId } from '../shared/domain/fi
 import { silentLogger } from '../shared/logging';
 import { StorageQueueGateway } from '../shared/queue';
 import { openScanEnvironment } from '../shared/app/scan-environment';
-import { planRemediation } from '../shared/services/remediation';
-import { drainQueues } from '../shared/services/remediation-drain';
+import { drainQueues, planRemediation } from '../shared/services/remediation';
 import { openRemediationEnvironment } from '../shared/app/remediation-environment';
 import { runScan } from '../shared/services/scan';
 import { openStore } from '../shared/store/open';

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { LogonType } from '../shared/domain/audit';
 import type { Finding } from '../shared/domain/finding';
 import { allPages, HistoryService } from '../shared/services/history';
-import type { ObservedObject, ScanTotals } from '../shared/services/scan-recorder';
+import type { ObservedObject, ScanTotals } from '../shared/domain/ports';
 import { bucketOf, invertedTime } from '../shared/store/keys';
 import { TableOperationCounter, type TableOperationCounts } from './table-metrics';
 import type { DriftEvent } from '../shared/store/model';

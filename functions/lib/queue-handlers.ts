@@ -2,7 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import { loggerFrom } from '../../shared/logging';
 import { deliveryFromTriggerMetadata } from '../../shared/queue';
 import { productionApp } from '../../shared/app/app';
-import { settleOrThrow, type RemediationWorker } from '../../shared/services/remediation-worker';
+import { settleOrThrow, type RemediationWorker } from '../../shared/services/remediation';
 
 /**
  * The queue-triggered functions' shared adapter: trigger metadata in, the worker service called,

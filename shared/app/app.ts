@@ -2,7 +2,9 @@ import type { TokenCredential } from '@azure/identity';
 import { loadPolicy, type AuditPolicy } from '../config/policy';
 import { loadSettings, type Settings } from '../config/settings';
 import { silentLogger, type Logger } from '../logging';
+import type { PruneTenantHistory } from '../services/history-retention';
 import type { NightOptions } from '../services/night';
+import { pruneHistory } from '../store/prune';
 import { readOnlyRecorder } from '../services/scan-recorder';
 import { createTenantReader } from '../services/tenant-reader';
 import { environmentDigestPoster, type ScanDigestPoster } from '../services/teams-digest';
@@ -21,6 +23,8 @@ export interface App extends RemediationEnvironment {
   digest: ScanDigestPoster;
   /** What a night needs; `store: false` reads only (no record, no planning, no digest). */
   night(options: NightChoices): NightOptions;
+  /** Deletes one tenant's drift history older than `retentionDays` (the weekly retention timer). */
+  pruneHistory: PruneTenantHistory;
 }
 
 export interface NightChoices {
@@ -44,6 +48,7 @@ export function buildApp(settings: Settings, policy: AuditPolicy, options: AppOp
     ...remediation,
     clients,
     digest,
+    pruneHistory: (tenantId, retentionDays, now) => pruneHistory(remediation.store, tenantId, { historyRetentionDays: retentionDays }, now, options.logger),
     night(choices) {
       const store = choices.store ?? true;
       return {

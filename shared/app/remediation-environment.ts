@@ -11,8 +11,7 @@ import { ApprovalRepository } from '../store/approvals';
 import { credentialFor } from '../store/credential';
 import { openStoreFromSettings, type AuditStore } from '../store/open';
 import { RemediationRepository } from '../store/remediations';
-import type { RemediationServices } from '../services/remediation';
-import { RemediationWorker, type RemediationWorkerOptions } from '../services/remediation-worker';
+import { RemediationWorker, type RemediationServices, type RemediationWorkerOptions } from '../services/remediation';
 import type { ApiUsageCounter } from '../services/tenant-reader';
 
 /**

@@ -4,7 +4,8 @@ import type { Settings } from '../config/settings';
 import type { ExchangeClient } from '../exchange';
 import type { Logger } from '../logging';
 import { buildTenantClients, type TenantClients } from './clients';
-import { readOnlyRecorder, type ScanRecorder } from '../services/scan-recorder';
+import type { ScanRecorder } from '../domain/ports';
+import { readOnlyRecorder } from '../services/scan-recorder';
 import type { TenantReader } from '../services/scan';
 import { createTenantReader } from '../services/tenant-reader';
 

@@ -39,6 +39,11 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^\S+( \S+){5}$/, 'SCAN_SCHEDULE must be a 6-field NCRONTAB expression such as "0 0 2 * * *"')
     .default('0 0 2 * * *'),
+  /** The drift-history retention timer: weekly, Sunday 04:00 UTC, away from the nightly scan. */
+  HISTORY_PRUNE_SCHEDULE: z
+    .string()
+    .regex(/^\S+( \S+){5}$/, 'HISTORY_PRUNE_SCHEDULE must be a 6-field NCRONTAB expression such as "0 0 4 * * 0"')
+    .default('0 0 4 * * 0'),
   EXCHANGE_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   /** A connection string; or, as the Functions host reads it, identity-based settings below. */
   AzureWebJobsStorage: optionalText,

@@ -1,22 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
-import { z } from 'zod';
+import {
+  type HttpClient,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type PipelineResponse,
+  createHttpHeaders,
+  createPipelineRequest,
+} from '@azure/core-rest-pipeline';
 import { ServiceError, ValidationError } from '../errors';
+import { redactSecrets } from '../errors/redact';
 import {
   type ApiEventListener,
   type ApiEventType,
   type RetryPolicy,
   Semaphore,
-  backoffDelay,
+  type SendRequest,
+  concurrencyPolicy,
+  createClientPipeline,
   defaultSleep,
   describeFailure,
   emitApiEvent,
-  parseRetryAfter,
-  redact,
+  failureCode,
+  isUnreachable,
   resolveRetryPolicy,
-  truncate,
+  tokenPolicy,
 } from '../http';
-import { ExchangeInvokeError, isConcurrencyLimitText, readExchangeErrorBody } from './errors';
+import { type Envelope, readAnswer, verdictOf, warningsOf } from './answer';
+import { ExchangeInvokeError } from './errors';
+import { exchangeRetryStrategies } from './retry';
 
 /**
  * Exchange Online's InvokeCommand endpoint (the "beta" admin API the EXO V3 module uses;
@@ -28,8 +40,6 @@ const SYSTEM_MAILBOX = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}';
 const DEFAULT_PAGE_SIZE = 1000;
 /** Exchange's REST cmdlets stop after 15 minutes; waiting longer for one page helps nobody. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
-/** Retried whatever the body says: timeouts and gateway or availability failures. */
-const RETRYABLE_STATUS = new Set([408, 429, 502, 503, 504]);
 
 export type CmdletParameters = Readonly<Record<string, unknown>>;
 
@@ -46,7 +56,8 @@ export interface ExchangeClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Injected so tests can assert delays without waiting. */
   sleep?: (ms: number) => Promise<void>;
-  fetch?: typeof fetch;
+  /** The wire under the pipeline; defaults to core-rest-pipeline's Node client. */
+  httpClient?: HttpClient;
   onApiEvent?: ApiEventListener;
   /** Jitter source in [0, 1). */
   random?: () => number;
@@ -80,31 +91,21 @@ export interface ExchangeCommandRunner {
   invoke(cmdlet: string, parameters?: CmdletParameters): Promise<ExchangeCommandResult>;
 }
 
-const envelopeSchema = z.object({
-  value: z.array(z.unknown()).optional(),
-  '@odata.nextLink': z.string().min(1).optional(),
-  '@adminapi.warnings': z.array(z.unknown()).nullish(),
-  '@adminapi.errors': z.unknown().optional(),
-});
-type Envelope = z.infer<typeof envelopeSchema>;
-
-type Attempt =
-  | { ok: true; envelope: Envelope }
-  | { ok: false; error: ServiceError; retryable: boolean; retryAfterMs?: number; status?: number };
+/** What the pipeline's policies know about the request they carry. */
+interface CmdletCall {
+  cmdlet: string;
+  /** Retries made so far. */
+  retries: number;
+}
 
 export class ExchangeClient implements ExchangeCommandRunner {
   private readonly endpoint: string;
   private readonly origin: string;
   private readonly anchorMailbox: string;
-  private readonly retry: RetryPolicy;
   private readonly semaphore: Semaphore;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly fetchImpl: typeof fetch;
-  private readonly random: () => number;
   private readonly pageSize: number;
-  private readonly timeoutMs: number;
-  /** The last token we sent, kept only to scrub it from any text we put in an error. */
-  private lastToken: string | undefined;
+  private readonly send: SendRequest;
+  private readonly calls = new WeakMap<PipelineRequest, CmdletCall>();
 
   constructor(private readonly options: ExchangeClientOptions) {
     if (!options.tenantId.trim()) throw new ValidationError('The Exchange client needs a tenant id.', 'exchange client options');
@@ -119,13 +120,24 @@ export class ExchangeClient implements ExchangeCommandRunner {
     this.origin = base.origin;
     this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/adminapi/beta/${encodeURIComponent(options.tenantId)}/InvokeCommand`;
     this.anchorMailbox = `APP:${SYSTEM_MAILBOX}@${options.tenantId}`;
-    this.retry = resolveRetryPolicy(options.retry);
     this.semaphore = new Semaphore(options.maxConcurrency);
-    this.sleep = options.sleep ?? defaultSleep;
-    this.fetchImpl = options.fetch ?? fetch;
-    this.random = options.random ?? Math.random;
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const retry = resolveRetryPolicy(options.retry);
+    this.send = createClientPipeline({
+      strategies: exchangeRetryStrategies(retry, options.random ?? Math.random),
+      maxRetries: retry.maxRetries,
+      sleep: options.sleep ?? defaultSleep,
+      timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      onRetry: (request, notice) => {
+        const call = this.calls.get(request);
+        if (!call) return;
+        call.retries = notice.attempt;
+        this.emit('retry', call.cmdlet, notice.status, { delayMs: notice.delayMs, attempt: notice.attempt });
+      },
+      // The token is fetched before a slot is taken; only the HTTP exchange holds one.
+      perAttempt: [tokenPolicy({ credential: options.credential, scope: options.scope, origin: this.origin }), concurrencyPolicy(this.semaphore), this.counter()],
+      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
+    });
   }
 
   /** Requests this client has in flight right now. */
@@ -141,7 +153,7 @@ export class ExchangeClient implements ExchangeCommandRunner {
     const body = requestBody(cmdlet, parameters);
     let url: string | undefined = this.firstUrl(options.select);
     while (url !== undefined) {
-      const envelope = await this.send(url, cmdlet, body);
+      const envelope = await this.run(url, cmdlet, body);
       yield { value: envelope.value ?? [], warnings: warningsOf(envelope) };
       url = envelope['@odata.nextLink'] === undefined ? undefined : this.nextUrl(envelope['@odata.nextLink'], url, cmdlet);
     }
@@ -157,7 +169,7 @@ export class ExchangeClient implements ExchangeCommandRunner {
    * answer is refused rather than cut short: use pages() or records() for those.
    */
   async invoke(cmdlet: string, parameters: CmdletParameters = {}): Promise<ExchangeCommandResult> {
-    const envelope = await this.send(this.firstUrl(undefined), cmdlet, requestBody(cmdlet, parameters));
+    const envelope = await this.run(this.firstUrl(undefined), cmdlet, requestBody(cmdlet, parameters));
     if (envelope['@odata.nextLink'] !== undefined) {
       throw this.fail(
         new ServiceError(
@@ -206,216 +218,75 @@ export class ExchangeClient implements ExchangeCommandRunner {
     return next.href;
   }
 
-  /** One logical request: attempts under the concurrency limit, retries with backoff between them. */
-  private async send(url: string, cmdlet: string, body: string): Promise<Envelope> {
+  /** One logical request through the pipeline (which retries it), read into an envelope or a typed error. */
+  private async run(url: string, cmdlet: string, body: string): Promise<Envelope> {
     // One id across retries, so Microsoft can see them as the same request.
     const clientRequestId = randomUUID();
-    for (let retry = 0; ; retry += 1) {
-      const token = await this.token(cmdlet);
-      // Only the HTTP exchange holds a slot; waits between retries do not, and neither does a
-      // caller pausing between pages (which could otherwise deadlock nested calls).
-      const attempt = await this.semaphore.run(() => this.attempt(url, cmdlet, body, token, clientRequestId));
-      if (attempt.ok) return attempt.envelope;
-      if (!attempt.retryable || retry >= this.retry.maxRetries) {
-        throw this.fail(attempt.error, cmdlet, attempt.status, attempt.retryable ? retry : undefined);
-      }
-      const delayMs = Math.min(this.retry.maxDelayMs, attempt.retryAfterMs ?? backoffDelay(retry + 1, this.retry, this.random));
-      this.emit('retry', cmdlet, attempt.status, { delayMs, attempt: retry + 1 });
-      await this.sleep(delayMs);
-    }
-  }
-
-  private async attempt(url: string, cmdlet: string, body: string, token: string, clientRequestId: string): Promise<Attempt> {
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${token}`,
+    const headers = createHttpHeaders({
       'Content-Type': 'application/json',
       Accept: 'application/json',
+      'Accept-Encoding': 'gzip, deflate',
       'X-AnchorMailbox': this.anchorMailbox,
       'client-request-id': clientRequestId,
-    };
-    if (/^get-/i.test(cmdlet)) headers.Prefer = `odata.maxpagesize=${this.pageSize}`;
-
-    let response: Response;
-    try {
-      response = await this.fetchImpl(url, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      return {
-        ok: false,
-        retryable: true,
-        error: new ExchangeInvokeError(
-          this.scrub(`Could not reach Exchange Online for ${cmdlet}: ${describeFailure(error)}.`),
-          { cmdlet, exchangeMessage: '', clientRequestId, transient: true, throttled: false },
-          { cause: error },
-        ),
-      };
-    }
-
-    const status = response.status;
-    this.emit('call', cmdlet, status);
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      return {
-        ok: false,
-        retryable: true,
-        status,
-        error: new ExchangeInvokeError(
-          this.scrub(`The answer from Exchange Online to ${cmdlet} broke off (HTTP ${status}): ${describeFailure(error)}.`),
-          { cmdlet, statusCode: status, exchangeMessage: '', clientRequestId, transient: true, throttled: false },
-          { cause: error },
-        ),
-      };
-    }
-
-    const requestId = response.headers.get('request-id') ?? undefined;
-    if (response.ok) return this.readSuccess(text, response, cmdlet, clientRequestId, requestId);
-
-    const detail = readExchangeErrorBody(text);
-    const throttled = status === 429 || isConcurrencyLimitText(detail.text) || isConcurrencyLimitText(text);
-    if (throttled) this.emit('throttled', cmdlet, status);
-    const retryable = throttled || RETRYABLE_STATUS.has(status);
-    const exceptionType = detail.exceptionType ?? response.headers.get('x-ExceptionType') ?? undefined;
-    const error = new ExchangeInvokeError(this.scrub(this.describeHttpError(cmdlet, status, detail.text, exceptionType, response)), {
-      cmdlet,
-      statusCode: status,
-      code: detail.code,
-      exceptionType,
-      exchangeMessage: this.scrub(detail.text),
-      clientRequestId,
-      requestId,
-      transient: retryable,
-      throttled,
     });
-    return { ok: false, error, retryable, status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
-  }
+    if (/^get-/i.test(cmdlet)) headers.set('Prefer', `odata.maxpagesize=${this.pageSize}`);
+    const request = createPipelineRequest({
+      url,
+      method: 'POST',
+      headers,
+      body,
+      allowInsecureConnection: url.startsWith('http:'),
+    });
+    const call: CmdletCall = { cmdlet, retries: 0 };
+    this.calls.set(request, call);
 
-  private readSuccess(text: string, response: Response, cmdlet: string, clientRequestId: string, requestId?: string): Attempt {
-    const status = response.status;
-    // Set-* commands may answer 204 or an empty 200: success with nothing to report.
-    if (text.trim() === '') return { ok: true, envelope: {} };
-    let parsed: unknown;
+    let response: PipelineResponse;
     try {
-      parsed = JSON.parse(text);
+      response = await this.send(request);
     } catch (error) {
-      const type = response.headers.get('content-type') ?? 'no content type';
-      return {
-        ok: false,
-        retryable: false,
-        status,
-        error: new ServiceError(
-          this.scrub(
-            `Exchange Online answered ${cmdlet} with a body that is not JSON (HTTP ${status}, ${type}): "${truncate(text, 200)}".`,
-          ),
-          'exchange',
-          status,
-          undefined,
-          { cause: error },
-        ),
-      };
+      throw this.fail(error instanceof ServiceError ? error : this.unreachable(error, cmdlet, clientRequestId), cmdlet, undefined, call.retries);
     }
-    const envelope = envelopeSchema.safeParse(parsed);
-    if (!envelope.success) {
-      const problems = envelope.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
-      return {
-        ok: false,
-        retryable: false,
-        status,
-        error: new ServiceError(
-          `Exchange Online answered ${cmdlet} with JSON of an unexpected shape (HTTP ${status}): ${problems.join('; ')}.`,
-          'exchange',
-          status,
-        ),
-      };
-    }
-    const errors = adminApiErrors(envelope.data['@adminapi.errors']);
-    if (errors.length > 0) {
-      // Exchange reports some failures inside a 2xx answer; they are failures all the same.
-      const detail = readExchangeErrorBody(JSON.stringify({ error: { message: errors[0] } }));
-      const throttled = isConcurrencyLimitText(detail.text);
-      if (throttled) this.emit('throttled', cmdlet, status);
-      const all = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-      return {
-        ok: false,
-        retryable: throttled,
-        status,
-        error: new ExchangeInvokeError(
-          this.scrub(`Exchange Online reported an error for ${cmdlet}: ${detail.text}${all}`),
-          {
-            cmdlet,
-            statusCode: status,
-            code: detail.code,
-            exceptionType: detail.exceptionType,
-            exchangeMessage: this.scrub(detail.text),
-            clientRequestId,
-            requestId,
-            transient: throttled,
-            throttled,
-          },
-        ),
-      };
-    }
-    return { ok: true, envelope: envelope.data };
+    const answer = readAnswer(response, { cmdlet, scope: this.options.scope, clientRequestId });
+    if (answer.ok) return answer.envelope;
+    throw this.fail(answer.error, cmdlet, response.status, answer.retryable ? call.retries : undefined);
   }
 
-  private describeHttpError(cmdlet: string, status: number, text: string, exceptionType: string | undefined, response: Response): string {
-    const kind = exceptionType ? `, ${exceptionType.split('.').pop()}` : '';
-    const said = text || response.statusText || 'no message';
-    if (status === 401) {
-      // Whatever Exchange says, the usual cause is a token for another resource (e.g. Graph):
-      // that is permanent, so it is reported rather than retried.
-      const challenge = bearerChallenge(response.headers.get('www-authenticate'));
-      return (
-        `Exchange Online rejected the access token for ${cmdlet} (HTTP 401${kind}): ${said}${challenge}. ` +
-        `The token must be issued for ${this.options.scope}; a token for another resource (such as Microsoft Graph) ` +
-        `or an app without Exchange.ManageAsApp and an Exchange role is refused.`
-      );
-    }
-    if (status === 403) {
-      return `Exchange Online refused ${cmdlet} (HTTP 403${kind}): ${said}. The app's Exchange role may not include this cmdlet.`;
-    }
-    return `Exchange Online refused ${cmdlet} (HTTP ${status}${kind}): ${said}`;
+  /** No answer at all. When nothing is listening or the host does not exist, the setting is the likely culprit. */
+  private unreachable(error: unknown, cmdlet: string, clientRequestId: string): ExchangeInvokeError {
+    const hint = isUnreachable(error)
+      ? ` Check EXCHANGE_BASE_URL (${this.options.baseUrl}): nothing answered there, and Exchange Online always does.`
+      : '';
+    return new ExchangeInvokeError(redactSecrets(`Could not reach Exchange Online for ${cmdlet}: ${describeFailure(error)}.${hint}`), {
+      cmdlet,
+      exchangeMessage: '',
+      clientRequestId,
+      transient: true,
+      throttled: false,
+      ...(failureCode(error) ? { code: failureCode(error) } : {}),
+    });
   }
 
-  private async token(cmdlet: string): Promise<string> {
-    let token: string | undefined;
-    try {
-      token = (await this.options.credential.getToken(this.options.scope))?.token;
-    } catch (error) {
-      throw this.fail(
-        new ServiceError(
-          this.scrub(`Could not get a token for ${this.options.scope} to run ${cmdlet}: ${describeFailure(error)}`),
-          'identity',
-          undefined,
-          undefined,
-          { cause: error },
-        ),
-        cmdlet,
-      );
-    }
-    if (!token) {
-      throw this.fail(new ServiceError(`The credential returned no token for ${this.options.scope}.`, 'identity'), cmdlet);
-    }
-    this.lastToken = token;
-    return token;
+  /** Counts every answered attempt, and throttling, per attempt so retries count too. */
+  private counter(): PipelinePolicy {
+    return {
+      name: 'exchangeCalls',
+      sendRequest: async (request, next) => {
+        const response = await next(request);
+        const cmdlet = this.calls.get(request)?.cmdlet ?? 'unknown';
+        this.emit('call', cmdlet, response.status);
+        if (verdictOf(response.status, response.bodyAsText ?? '').throttled) this.emit('throttled', cmdlet, response.status);
+        return response;
+      },
+    };
   }
 
-  /** Reports the failure and returns the error to throw, noting exhausted retries in its message. */
+  /** Reports the failure and returns the error to throw, noting spent retries in its message. */
   private fail(error: ServiceError, cmdlet: string, status?: number, retriesSpent?: number): ServiceError {
     this.emit('error', cmdlet, status ?? error.statusCode);
     if (retriesSpent !== undefined && retriesSpent > 0) {
       error.message = `${error.message} (gave up after ${retriesSpent} ${retriesSpent === 1 ? 'retry' : 'retries'})`;
     }
     return error;
-  }
-
-  private scrub(text: string): string {
-    return redact(text, [this.lastToken]);
   }
 
   private emit(type: ApiEventType, cmdlet: string, status?: number, extra: { delayMs?: number; attempt?: number } = {}): void {
@@ -432,37 +303,4 @@ export class ExchangeClient implements ExchangeCommandRunner {
 function requestBody(cmdlet: string, parameters: CmdletParameters): string {
   if (!/^[A-Za-z]+-[A-Za-z0-9]+$/.test(cmdlet)) throw new ValidationError(`Not a cmdlet name: ${cmdlet}`, 'exchange cmdlet');
   return JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } });
-}
-
-function warningsOf(envelope: Envelope): string[] {
-  return (envelope['@adminapi.warnings'] ?? []).map((warning) =>
-    typeof warning === 'string' ? warning : JSON.stringify(warning),
-  );
-}
-
-/** @adminapi.errors has no documented shape: accept a string, an array, or objects with a message. */
-function adminApiErrors(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  const items = Array.isArray(value) ? value : [value];
-  return items
-    .map((item) => {
-      if (typeof item === 'string') return item;
-      if (item && typeof item === 'object') {
-        const record = item as Record<string, unknown>;
-        for (const key of ['message', 'Message', 'ErrorMessage', 'Exception']) {
-          if (typeof record[key] === 'string') return record[key];
-        }
-      }
-      return JSON.stringify(item);
-    })
-    .filter((text) => text.trim() !== '');
-}
-
-/** error and error_description from a Bearer challenge; they explain a 401 and hold no secret. */
-function bearerChallenge(header: string | null): string {
-  if (!header) return '';
-  const error = /error="([^"]*)"/i.exec(header)?.[1];
-  const description = /error_description="([^"]*)"/i.exec(header)?.[1];
-  const parts = [error, description].filter((part): part is string => Boolean(part));
-  return parts.length > 0 ? ` [${parts.join(': ')}]` : '';
 }

@@ -1,40 +1,56 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { TokenCredential } from '@azure/identity';
 import {
-  Client,
-  HTTPMessageHandler,
-  type Context,
-  type Middleware,
-  RetryHandler,
-  RetryHandlerOptions,
-} from '@microsoft/microsoft-graph-client';
-import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+  type HttpClient,
+  type PipelinePolicy,
+  type PipelineResponse,
+  createHttpHeaders,
+  createPipelineRequest,
+} from '@azure/core-rest-pipeline';
+import { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import { ServiceError, ValidationError } from '../errors';
-import { type ApiEventListener, type ApiEventType, describeFailure, emitApiEvent, parseRetryAfter, redact, truncate } from '../http';
+import { redactSecrets } from '../errors/redact';
+import {
+  type ApiEventListener,
+  type ApiEventType,
+  type SendRequest,
+  backoffStrategy,
+  createClientPipeline,
+  defaultSleep,
+  describeFailure,
+  emitApiEvent,
+  failureCode,
+  isUnreachable,
+  resolveRetryPolicy,
+  retryAfterStrategy,
+  tokenPolicy,
+  truncate,
+  unreachableStrategy,
+} from '../http';
 import { GraphRequestError } from './errors';
+import { PipelineMiddleware } from './sdk-middleware';
 
 /**
- * A Microsoft Graph client built from the msgraph SDK's pieces: TokenCredentialAuthenticationProvider
- * for tokens, RetryHandler for 429/503/504 with Retry-After, HTTPMessageHandler for the wire.
+ * A Microsoft Graph client whose HTTP goes through a core-rest-pipeline Pipeline: a token for the
+ * configured origin only, Retry-After and backoff for 429/503/504, a call counter and redaction.
+ * The msgraph SDK client (`sdk`) is kept for calls this module does not wrap; its requests run
+ * through the same pipeline (see PipelineMiddleware).
  *
- * Two of the SDK's defaults are replaced, after reading its source (3.0.7):
- * - Its AuthenticationHandler decides where a token may go by host name, and only for URLs that
- *   start with "https://" (GraphRequestUtil.isValidEndpoint); for any other URL it strips the
- *   Authorization header. `customHosts` therefore cannot make it authenticate to
- *   http://127.0.0.1:<port> (the simulated tenant), and for https it ignores the port. Our handler
- *   below attaches the token when the request's origin (scheme, host and port) is the configured
- *   one, and strips it otherwise.
- * - GraphRequest (client.api(path)) re-parses an absolute @odata.nextLink: an http:// link becomes
- *   a path under the base URL, and the query is split and re-ordered. Next links are opaque, so
- *   this module sends every request, first page or next link, through the same middleware chain
- *   directly. The `sdk` Client shares that chain for any other call.
+ * Next links are sent exactly as given: the SDK's GraphRequest re-parses an absolute
+ * @odata.nextLink (an http:// link becomes a path under the base URL, and the query is split and
+ * re-ordered), so paging does not go through it.
  */
 
 const API_VERSION = 'v1.0';
 const MAX_RETRIES = 6;
 /** RetryHandler's own default (seconds) when there is no Retry-After. */
 const DEFAULT_RETRY_DELAY_SECONDS = 3;
+/** RetryHandler's ceiling for any single wait. */
+const MAX_DELAY_MS = 180_000;
+/** Graph's transient answers; a 502 from a proxy or a 500 is reported, not retried. */
+const RETRYABLE_STATUS = new Set([429, 503, 504]);
 
 export interface GraphClientOptions {
   /** e.g. https://graph.microsoft.com, without the version; "/v1.0" is added here. */
@@ -43,8 +59,14 @@ export interface GraphClientOptions {
   /** e.g. https://graph.microsoft.com/.default */
   scope: string;
   onApiEvent?: ApiEventListener;
-  /** RetryHandler settings; the SDK caps maxRetries at 10 and any single wait at 180 s. */
+  /** Retries per request, and the first backoff step when Graph sends no Retry-After. */
   retry?: { maxRetries?: number; delaySeconds?: number };
+  /** Injected so tests can assert delays without waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
+  /** The wire under the pipeline; defaults to core-rest-pipeline's Node client. */
+  httpClient?: HttpClient;
 }
 
 export interface GraphRequestOptions {
@@ -76,23 +98,44 @@ const errorBodySchema = z.object({
 });
 
 export class GraphClient {
-  /** The SDK client over the same middleware, for Graph calls this module does not wrap. */
+  /** The SDK client over the same pipeline, for Graph calls this module does not wrap. */
   readonly sdk: Client;
   /** Base URL with the API version, e.g. https://graph.microsoft.com/v1.0 */
   readonly apiRoot: string;
   private readonly origin: string;
+  private readonly send: SendRequest;
 
-  constructor(
-    private readonly chain: Middleware,
-    apiRoot: string,
-    private readonly scope: string,
-    private readonly tokens: TokenTracker,
-    private readonly onApiEvent: ApiEventListener | undefined,
-  ) {
-    this.apiRoot = apiRoot;
-    this.origin = new URL(apiRoot).origin;
-    const base = apiRoot.slice(0, -`/${API_VERSION}`.length);
-    this.sdk = Client.initWithMiddleware({ middleware: chain, baseUrl: base, defaultVersion: API_VERSION });
+  constructor(private readonly options: GraphClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.baseUrl);
+    } catch (error) {
+      throw new ValidationError(`The Graph base URL is not a URL: ${options.baseUrl}`, 'graph client options', [], { cause: error });
+    }
+    if (/\/(v1\.0|beta)$/i.test(base.pathname.replace(/\/+$/, ''))) {
+      throw new ValidationError(`The Graph base URL must not include the API version: ${options.baseUrl}`, 'graph client options');
+    }
+    const root = options.baseUrl.replace(/\/+$/, '');
+    this.apiRoot = `${root}/${API_VERSION}`;
+    this.origin = base.origin;
+    const retry = resolveRetryPolicy(
+      { maxRetries: options.retry?.maxRetries, baseDelayMs: options.retry?.delaySeconds === undefined ? undefined : options.retry.delaySeconds * 1000 },
+      { maxRetries: MAX_RETRIES, baseDelayMs: DEFAULT_RETRY_DELAY_SECONDS * 1000, maxDelayMs: MAX_DELAY_MS },
+    );
+    this.send = createClientPipeline({
+      strategies: [
+        unreachableStrategy(),
+        retryAfterStrategy({ maxDelayMs: retry.maxDelayMs }),
+        backoffStrategy(retry, options.random ?? Math.random, ({ response }) => response !== undefined && RETRYABLE_STATUS.has(response.status)),
+      ],
+      maxRetries: retry.maxRetries,
+      sleep: options.sleep ?? defaultSleep,
+      onRetry: (request, { attempt, delayMs, status }) =>
+        this.emit('retry', operationOf(request.method, request.url), { ...(status === undefined ? {} : { status }), attempt, delayMs }),
+      perAttempt: [tokenPolicy({ credential: options.credential, scope: options.scope, origin: this.origin }), this.counter()],
+      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
+    });
+    this.sdk = Client.initWithMiddleware({ middleware: new PipelineMiddleware(this.send), baseUrl: root, defaultVersion: API_VERSION });
   }
 
   /**
@@ -103,44 +146,35 @@ export class GraphClient {
   async request(target: string, options: GraphRequestOptions = {}): Promise<unknown> {
     const method = options.method ?? 'GET';
     const url = this.resolve(target);
-    const operation = `${method} ${new URL(url).pathname}`;
-    const headers: Record<string, string> = { Accept: 'application/json', 'client-request-id': randomUUID(), ...options.headers };
+    const operation = operationOf(method, url);
+    const headers = createHttpHeaders({ Accept: 'application/json', 'Accept-Encoding': 'gzip, deflate', 'client-request-id': randomUUID(), ...options.headers });
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
-      headers['Content-Type'] = 'application/json';
+      headers.set('Content-Type', 'application/json');
     }
-    const context: Context = { request: url, options: { method, headers, ...(body === undefined ? {} : { body }) } };
+    const request = createPipelineRequest({ url, method, headers, ...(body === undefined ? {} : { body }), allowInsecureConnection: url.startsWith('http:') });
+    let response: PipelineResponse;
     try {
-      await this.chain.execute(context);
+      response = await this.send(request);
     } catch (error) {
       this.emit('error', operation);
       if (error instanceof ServiceError) throw error;
-      throw new GraphRequestError(this.scrub(`Could not reach Microsoft Graph for ${operation}: ${describeFailure(error)}.`), operation, undefined, undefined, undefined, {
-        cause: error,
-        transient: true,
-      });
+      throw this.unreachable(error, operation);
     }
-    const response = context.response;
-    if (!response) {
-      this.emit('error', operation);
-      throw new GraphRequestError(`Microsoft Graph gave no response to ${operation}.`, operation);
-    }
-    const text = await response.text();
+    const text = response.bodyAsText ?? '';
     if (response.status === 404 && options.notFoundAsUndefined) return undefined;
-    if (!response.ok) {
-      this.emit('error', operation, response.status);
+    if (response.status < 200 || response.status >= 300) {
+      this.emit('error', operation, { status: response.status });
       throw this.httpError(operation, response, text);
     }
     if (text.trim() === '') return undefined;
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      this.emit('error', operation, response.status);
+      this.emit('error', operation, { status: response.status });
       throw new GraphRequestError(
-        this.scrub(
-          `Microsoft Graph answered ${operation} with a body that is not JSON (HTTP ${response.status}, ${response.headers.get('content-type') ?? 'no content type'}): "${truncate(text, 200)}".`,
-        ),
+        `Microsoft Graph answered ${operation} with a body that is not JSON (HTTP ${response.status}, ${response.headers.get('content-type') ?? 'no content type'}): "${truncate(text, 200)}".`,
         operation,
         response.status,
         undefined,
@@ -160,7 +194,7 @@ export class GraphClient {
       const body = await this.request(target, { headers });
       const page = collectionSchema.safeParse(body);
       if (!page.success) {
-        const operation = `GET ${new URL(this.resolve(target)).pathname}`;
+        const operation = operationOf('GET', this.resolve(target));
         this.emit('error', operation);
         throw new GraphRequestError(
           `Microsoft Graph answered ${operation} with something other than a collection: ${page.error.issues
@@ -186,151 +220,59 @@ export class GraphClient {
     return url.href;
   }
 
-  private httpError(operation: string, response: Response, text: string): GraphRequestError {
+  /** No answer at all. When nothing is listening or the host does not exist, the setting is the likely culprit. */
+  private unreachable(error: unknown, operation: string): GraphRequestError {
+    const hint = isUnreachable(error)
+      ? ` Check GRAPH_BASE_URL (${this.options.baseUrl}): nothing answered there, and Microsoft Graph always does.`
+      : '';
+    return new GraphRequestError(
+      redactSecrets(`Could not reach Microsoft Graph for ${operation}: ${describeFailure(error)}.${hint}`),
+      operation,
+      undefined,
+      failureCode(error),
+      undefined,
+      { transient: true },
+    );
+  }
+
+  private httpError(operation: string, response: PipelineResponse, text: string): GraphRequestError {
     const status = response.status;
-    const parsed = safeJson(text);
-    const body = errorBodySchema.safeParse(parsed);
+    const body = errorBodySchema.safeParse(safeJson(text));
     const code = body.success ? body.data.error.code : undefined;
     const said = body.success ? (body.data.error.message ?? '') : truncate(text, 300);
     const requestId = body.success ? body.data.error.innerError?.['request-id'] : undefined;
-    let message = `Microsoft Graph ${operation} failed (HTTP ${status}${code ? ` ${code}` : ''}): ${said || response.statusText || 'no message'}`;
-    if (status === 401) message += `. The token must be issued for ${this.scope}.`;
+    let message = `Microsoft Graph ${operation} failed (HTTP ${status}${code ? ` ${code}` : ''}): ${said || STATUS_CODES[status] || 'no message'}`;
+    if (status === 401) message += `. The token must be issued for ${this.options.scope}.`;
     if (status === 403) message += '. The app may lack the Graph permission this call needs (e.g. User.Read.All, Organization.Read.All).';
-    return new GraphRequestError(this.scrub(message), operation, status, code, requestId, {
-      transient: status === 429 || status >= 500,
-    });
+    return new GraphRequestError(message, operation, status, code, requestId, { transient: status === 429 || status >= 500 });
   }
 
-  private scrub(text: string): string {
-    return redact(text, [this.tokens.last]);
+  /** Reports every answered attempt, and throttling, per attempt so retries count too. */
+  private counter(): PipelinePolicy {
+    return {
+      name: 'graphCalls',
+      sendRequest: async (request, next) => {
+        const response = await next(request);
+        const operation = operationOf(request.method, request.url);
+        this.emit('call', operation, { status: response.status });
+        if (response.status === 429) this.emit('throttled', operation, { status: response.status });
+        return response;
+      },
+    };
   }
 
-  private emit(type: ApiEventType, operation: string, status?: number): void {
-    emitApiEvent(this.onApiEvent, { api: 'graph', type, operation, ...(status === undefined ? {} : { status }) });
+  private emit(type: ApiEventType, operation: string, extra: { status?: number; delayMs?: number; attempt?: number } = {}): void {
+    emitApiEvent(this.options.onApiEvent, { api: 'graph', type, operation, ...extra });
   }
 }
 
 export function createGraphClient(options: GraphClientOptions): GraphClient {
-  let base: URL;
-  try {
-    base = new URL(options.baseUrl);
-  } catch (error) {
-    throw new ValidationError(`The Graph base URL is not a URL: ${options.baseUrl}`, 'graph client options', [], { cause: error });
-  }
-  const root = options.baseUrl.replace(/\/+$/, '');
-  if (/\/(v1\.0|beta)$/i.test(base.pathname.replace(/\/+$/, ''))) {
-    throw new ValidationError(`The Graph base URL must not include the API version: ${options.baseUrl}`, 'graph client options');
-  }
-  const apiRoot = `${root}/${API_VERSION}`;
-  const tokens: TokenTracker = { last: undefined };
-  const emit = (type: ApiEventType, operation: string, extra: { status?: number; delayMs?: number; attempt?: number } = {}) =>
-    emitApiEvent(options.onApiEvent, { api: 'graph', type, operation, ...extra });
-
-  const retry = new RetryHandler(
-    new RetryHandlerOptions(
-      options.retry?.delaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
-      options.retry?.maxRetries ?? MAX_RETRIES,
-      (_delay, attempt, request, fetchOptions, response) => {
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-        emit('retry', operationOf(request, fetchOptions), {
-          status: response.status,
-          attempt: attempt + 1,
-          ...(retryAfterMs === undefined ? {} : { delayMs: retryAfterMs }),
-        });
-        // The abandoned answer's body is never read; release its connection.
-        void response.body?.cancel().catch(() => undefined);
-        return true;
-      },
-    ),
-  );
-  const auth = new OriginAuthenticationHandler(
-    new TokenCredentialAuthenticationProvider(options.credential, { scopes: [options.scope] }),
-    base.origin,
-    options.scope,
-    tokens,
-  );
-  const counter = new CallCounter(emit);
-  // Auth sits below the retry handler so each attempt asks the credential (which caches) afresh.
-  retry.setNext(auth);
-  auth.setNext(counter);
-  counter.setNext(new HTTPMessageHandler());
-  return new GraphClient(retry, apiRoot, options.scope, tokens, options.onApiEvent);
+  return new GraphClient(options);
 }
 
-interface TokenTracker {
-  /** Kept only to scrub the token from text that ends up in an error. */
-  last: string | undefined;
-}
-
-/** Attaches the bearer token to requests for our origin only; strips it from any other. */
-class OriginAuthenticationHandler implements Middleware {
-  private next: Middleware | undefined;
-
-  constructor(
-    private readonly provider: TokenCredentialAuthenticationProvider,
-    private readonly origin: string,
-    private readonly scope: string,
-    private readonly tokens: TokenTracker,
-  ) {}
-
-  setNext(next: Middleware): void {
-    this.next = next;
-  }
-
-  async execute(context: Context): Promise<void> {
-    const headers = new Headers(context.options?.headers as ConstructorParameters<typeof Headers>[0]);
-    if (new URL(requestUrl(context.request)).origin === this.origin) {
-      let token: string;
-      try {
-        token = await this.provider.getAccessToken();
-      } catch (error) {
-        throw new ServiceError(
-          redact(`Could not get a token for ${this.scope}: ${describeFailure(error)}`, [this.tokens.last]),
-          'identity',
-          undefined,
-          undefined,
-          { cause: error },
-        );
-      }
-      this.tokens.last = token;
-      headers.set('Authorization', `Bearer ${token}`);
-    } else {
-      headers.delete('Authorization');
-    }
-    context.options = { ...context.options, headers };
-    await this.next?.execute(context);
-  }
-}
-
-/** Reports every answered attempt, and throttling, below the retry handler so retries count. */
-class CallCounter implements Middleware {
-  private next: Middleware | undefined;
-
-  constructor(private readonly emit: (type: ApiEventType, operation: string, extra?: { status?: number }) => void) {}
-
-  setNext(next: Middleware): void {
-    this.next = next;
-  }
-
-  async execute(context: Context): Promise<void> {
-    await this.next?.execute(context);
-    const response = context.response;
-    if (!response) return;
-    const operation = operationOf(context.request, context.options);
-    this.emit('call', operation, { status: response.status });
-    if (response.status === 429) this.emit('throttled', operation, { status: response.status });
-  }
-}
-
-function requestUrl(request: Context['request']): string {
-  if (typeof request === 'string') return request;
-  if (request instanceof URL) return request.href;
-  return (request as Request).url;
-}
-
-function operationOf(request: Context['request'], options: { method?: string } | undefined): string {
-  const method = options?.method ?? (typeof request === 'object' && 'method' in request ? request.method : 'GET');
-  return `${method} ${new URL(requestUrl(request)).pathname}`;
+/** Method and path without the query, e.g. "GET /v1.0/users". */
+function operationOf(method: string, url: string): string {
+  return `${method} ${new URL(url).pathname}`;
 }
 
 function safeJson(text: string): unknown {

@@ -10,8 +10,8 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 6, baseDelayMs: 1000, maxDelayMs: 120_000 };
 
-export function resolveRetryPolicy(overrides: Partial<RetryPolicy> | undefined): RetryPolicy {
-  const policy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(overrides ?? {}) };
+export function resolveRetryPolicy(overrides: Partial<RetryPolicy> | undefined, defaults: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
+  const policy = { ...defaults, ...definedOnly(overrides ?? {}) };
   for (const [name, value] of Object.entries(policy)) {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`retry.${name} must be a non-negative number`);
   }

@@ -1,3 +1,5 @@
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+
 /**
  * A counting semaphore: at most `limit` holders at once, the rest wait in arrival order.
  * Small enough to own rather than add a dependency for.
@@ -41,4 +43,9 @@ export class Semaphore {
       release();
     }
   }
+}
+
+/** Holds a slot of `semaphore` for one attempt's HTTP exchange only, never across a wait or a caller's pause. */
+export function concurrencyPolicy(semaphore: Semaphore): PipelinePolicy {
+  return { name: 'concurrency', sendRequest: async (request, next) => await semaphore.run(() => next(request)) };
 }

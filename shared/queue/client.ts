@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { ServiceError } from '../errors';
 import { storageCredential, isEndpointUrl } from '../store/credential';
-import { redactSecrets } from '../store/errors';
+import { redactSecrets } from '../errors/redact';
 import { encodeQueueMessage } from './codec';
 import type { QueueMessage } from './messages';
 

@@ -33,7 +33,7 @@ import { describeError, isServiceError, ValidationError } from '../errors';
 import type { Logger } from '../logging';
 import { ApprovalStateError, type ApprovalRequest } from '../store/approvals';
 import { approvalChangeView } from './approval-view';
-import { approve, reject, type DecisionReport, type RemediationServices } from './remediation';
+import { decideApproval, type DecisionReport, type RemediationServices } from './remediation';
 import type { TeamsNotifier } from './teams-digest';
 
 /**
@@ -209,10 +209,7 @@ export class ApprovalFlow {
     const approver = principal.value.name;
     let report: DecisionReport;
     try {
-      report =
-        decision === 'approve'
-          ? await approve(services, requestId, approver, undefined, { resumeOwnDecision: false })
-          : await reject(services, requestId, approver, form.value.reason ?? '');
+      report = await decideApproval(services, { requestId, decision, approver, reason: form.value.reason });
     } catch (error) {
       if (error instanceof ApprovalStateError) {
         const refusal = stateRefusal(error.request, now) ?? { page: { kind: 'not-found' }, outcome: 'not-decidable' };

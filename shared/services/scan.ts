@@ -10,7 +10,7 @@ import type { Logger } from '../logging';
 import { evaluateBypassAssociation, evaluateMailbox, evaluateOrganization, type Evaluation } from '../rules';
 import { compilePolicy } from '../rules/compiled-policy';
 import { addToTally, emptyCoverageTally, mailboxCoverage, type CoverageTally } from '../rules/coverage';
-import type { ObservedObject, ScanChanges, ScanRecorder, ScanRun, ScanTotals } from './scan-recorder';
+import type { ObservedObject, ScanChanges, ScanRecorder, ScanRun, ScanTotals } from '../domain/ports';
 
 /** The reads a scan makes; implemented over Graph + Exchange Online (tenant-reader.ts), faked in unit tests. */
 export interface TenantReader {

@@ -4,7 +4,7 @@ import { ApprovalSigningKey } from '../approval/signing-key';
 import type { Settings } from '../config/settings';
 import { SEVERITIES } from '../domain/finding';
 import { describeError } from '../errors';
-import { redact } from '../http';
+import { redactSecrets } from '../errors/redact';
 import type { Logger } from '../logging';
 import { RULE_METADATA } from '../rules/pack';
 import { ApprovalRepository, type ApprovalRequest } from '../store/approvals';
@@ -19,7 +19,6 @@ import {
 } from '../teams/cards';
 import type { AdaptiveCard } from '../teams/card-types';
 import {
-  stripQueryStrings,
   TeamsWebhookSender,
   WebhookRateLimiter,
   type TeamsWebhookSenderOptions,
@@ -147,7 +146,7 @@ export class TeamsNotifier {
 
   /** Text with the webhook URL (and its parts) and the signing key removed, and any query string dropped. */
   scrub(text: string): string {
-    return stripQueryStrings(redact(text, this.#secrets));
+    return redactSecrets(text, { known: this.#secrets, dropQueryStrings: true });
   }
 
   toJSON(): Record<string, unknown> {

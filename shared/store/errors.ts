@@ -1,16 +1,11 @@
 import { ServiceError } from '../errors';
+import { redactSecrets } from '../errors/redact';
 
 /**
  * Storage errors as people should read them: what we were doing, where (endpoint without
  * credentials), what the service said. Connection strings carry the account key and SAS URLs carry
  * signatures, so every message is passed through `redactSecrets` before it leaves this module.
  */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/(AccountKey|SharedAccessSignature|SharedAccessKey)=[^;\s"']*/gi, '$1=***')
-    .replace(/([?&](sig|se|sp|sv|st|spr|srt|ss|tn|sr|skoid|sktid|skt|ske|sks|skv)=)[^&\s"']*/gi, '$1***')
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1***');
-}
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 

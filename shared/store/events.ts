@@ -3,7 +3,7 @@ import type { LogonType } from '../domain/audit';
 import { canonicalRuleId, type ObjectType, type RuleId, type Severity } from '../domain/finding';
 import { BatchWriter, type RowWrite } from './batch-writer';
 import { bucketOf, bucketPartition, invertedHour, invertedTime, objectKey, ruleIdFilter, tenantKey } from './keys';
-import type { DriftEvent, DriftEventType } from './model';
+import type { DriftEvent, DriftEventType } from '../lifecycle';
 import { readPage, type Page, type PageRequest } from './paging';
 import { EVENT_SHARDS, type StoreTables } from './tables';
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { odata } from '@azure/data-tables';
 import { ruleIdAliases, type RuleId } from '../domain/finding';
 import { ValidationError } from '../errors';
@@ -129,27 +128,8 @@ export function previousMonth(month: string): string {
   return index === 1 ? `${year - 1}12` : `${year}${String(index - 1).padStart(2, '0')}`;
 }
 
-/** Short stable digest, for change detection and token fingerprints (not for security). */
-export function digest(value: string, length = 32): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, length);
-}
-
-/** JSON with object keys sorted, so equal values hash equally whatever order they were built in. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(
-      Object.keys(value as Record<string, unknown>)
-        .sort()
-        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
-    );
-  }
-  return value;
-}
+/** Change detection compares these digests (a finding's details, a mailbox's configuration). */
+export { canonicalJson, digest } from '../lifecycle/detail-hash';
 
 /**
  * `(ruleId eq 'a' or ruleId eq 'b')` for a rule and its earlier ids, so rows stored before a rename

@@ -256,14 +256,15 @@ export class MailboxRepository {
     }
   }
 
-  /** Snapshot rows of every tenant, partition by partition, newest first per mailbox (retention). */
-  snapshotKeys(): AsyncGenerator<TableEntityResult<SnapshotEntity>> {
+  /** A tenant's snapshot rows, partition by partition, newest first per mailbox (retention). */
+  snapshotKeys(tenantId: string): AsyncGenerator<TableEntityResult<SnapshotEntity>> {
+    const { low, high } = tenantPartitionRange(tenantId);
     return readAll<SnapshotEntity>(
       this.tables,
       this.tables.names.mailboxes,
-      odata`RowKey ge ${'s|'} and RowKey lt ${'s}'}`,
+      odata`PartitionKey ge ${low} and PartitionKey lt ${high} and RowKey ge ${'s|'} and RowKey lt ${'s}'}`,
       'reading configuration snapshots',
-      ['PartitionKey', 'RowKey', 'objectId', 'at'],
+      ['PartitionKey', 'RowKey', 'at'],
     );
   }
 }

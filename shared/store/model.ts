@@ -1,52 +1,15 @@
 import type { LogonType } from '../domain/audit';
 import type { FindingValue, ObjectType, RuleId, Severity } from '../domain/finding';
+import type { FindingStatus } from '../lifecycle';
 import type { CoverageTally, MailboxCoverage } from '../rules/coverage';
 
 /**
- * What the store keeps about findings, drift events, scan runs and mailbox configuration.
- * Later layers (remediation, approval) add their own transitions through FindingRepository.update
- * and record their events with the same schema, so every status and event type is declared here.
+ * What the store keeps about findings, drift events, scan runs and mailbox configuration. The
+ * statuses and event types are the lifecycle's (re-exported here for the readers of the store);
+ * remediation and approval add their transitions through FindingRepository.update and record
+ * their events with the same schema.
  */
-export const FINDING_STATUSES = [
-  'open',
-  'awaiting-approval',
-  'remediating',
-  'failed',
-  /** Remediation was refused for a reason that retrying will not change (e.g. Exchange's licence refusal). */
-  'blocked',
-  'excepted',
-  'resolved',
-  'gone',
-] as const;
-export type FindingStatus = (typeof FINDING_STATUSES)[number];
-
-/** Statuses of a finding whose drift still exists as far as the last scan knows. */
-export const ACTIVE_STATUSES: ReadonlySet<FindingStatus> = new Set<FindingStatus>([
-  'open',
-  'awaiting-approval',
-  'remediating',
-  'failed',
-  'blocked',
-  'excepted',
-]);
-
-export function isActiveStatus(status: FindingStatus): boolean {
-  return ACTIVE_STATUSES.has(status);
-}
-
-export const DRIFT_EVENT_TYPES = [
-  'detected',
-  'excepted',
-  'resolved',
-  'gone',
-  'approved',
-  'rejected',
-  'remediated',
-  'verified',
-  'failed',
-  'blocked',
-] as const;
-export type DriftEventType = (typeof DRIFT_EVENT_TYPES)[number];
+export { ACTIVE_STATUSES, DRIFT_EVENT_TYPES, FINDING_STATUSES, isActiveStatus, type DriftEvent, type DriftEventType, type FindingStatus } from '../lifecycle';
 
 /** Identifies one finding across scans (the parts of findingKey). */
 export interface FindingRef {
@@ -92,27 +55,6 @@ export interface StoredFinding {
   /** Free-form state owned by later layers (remediation attempts, approval id, ...). */
   metadata: Record<string, FindingValue>;
   etag: string;
-}
-
-/** One entry of the append-only drift history. */
-export interface DriftEvent {
-  tenantId: string;
-  /** `${findingKey}|${seq}`: deterministic, so re-recording the same transition overwrites instead of duplicating. */
-  eventId: string;
-  seq: number;
-  type: DriftEventType;
-  ruleId: RuleId;
-  objectType: ObjectType;
-  objectId: string;
-  userPrincipalName: string;
-  logonType?: LogonType;
-  severity: Severity;
-  at: Date;
-  /** Who caused it: `scan:<scanId>`, an approver's UPN, `remediation`, ... */
-  actor: string;
-  reason?: string;
-  details: Record<string, unknown>;
-  scanId?: string;
 }
 
 export const SCAN_STATUSES = ['running', 'completed', 'failed', 'interrupted'] as const;

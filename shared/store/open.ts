@@ -1,7 +1,7 @@
 import type { AuditPolicy } from '../config/policy';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../logging';
-import type { ScanRecorder } from '../services/scan-recorder';
+import type { ScanRecorder } from '../domain/ports';
 import { TableScanRecorder } from './recorder';
 import { openStoreFromSettings } from './store';
 

@@ -1,15 +1,19 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
+import type { AuditPolicy } from '../config/policy';
+import type { LogonType } from '../domain/audit';
+import { findingKey } from '../domain/finding';
 import { ValidationError } from '../errors';
 import { silentLogger, type Logger } from '../logging';
 import type { RowWrite } from './batch-writer';
-import { isNotFound } from './errors';
+import { isConditionFailed, isNotFound } from './errors';
 import { byObjectLocation, type EventEntity } from './events';
-import type { LogonType } from '../domain/audit';
-import { invertedTime, monthOf } from './keys';
+import { parseFindingKey } from './findings';
+import { invertedHour, invertedTime, monthOf, tenantPartitionRange } from './keys';
 import { readAll } from './paging';
 import type { AuditStore } from './store';
 
 export interface PruneResult {
+  tenantId: string;
   cutoff: Date;
   events: number;
   snapshots: number;
@@ -19,44 +23,72 @@ export interface PruneResult {
 
 const DAY_MS = 86_400_000;
 
+/** What deleting an event needs: its two keys, and what says whether an open finding still needs it. */
+const EVENT_COLUMNS = ['PartitionKey', 'RowKey', 'tenantId', 'eventId', 'seq', 'objectId', 'at', 'ruleId', 'logonType'];
+
 /**
- * Deletes history older than the retention (policy.historyRetentionDays) from every tenant in the
- * store. Never deleted: active findings, the events of their current episode (their history must
- * explain why they are open), and for each mailbox the snapshot that was in force at the cutoff
- * (which is also its latest if nothing changed since) — "the configuration on date D" stays
- * answerable for every D inside the retention.
+ * Deletes one tenant's history older than its policy's `historyRetentionDays`. Never deleted:
+ * active findings, the events of their current episode (their history must explain why they are
+ * open), and for each mailbox the snapshot that was in force at the cutoff (which is also its
+ * latest if nothing changed since) — "the configuration on date D" stays answerable for every D
+ * inside the retention. A month's timeline table is dropped once no tenant has a row left in it.
  *
  * Order makes it safe to stop anywhere and run again: the by-object copy of an event is deleted
  * before its timeline row, and the timeline is what the next run reads to find what is left.
  */
-export async function pruneHistory(store: AuditStore, now: Date, retentionDays: number, logger: Logger = silentLogger): Promise<PruneResult> {
+export async function pruneHistory(
+  store: AuditStore,
+  tenantId: string,
+  policy: Pick<AuditPolicy, 'historyRetentionDays'>,
+  now: Date,
+  logger: Logger = silentLogger,
+): Promise<PruneResult> {
+  const retentionDays = policy.historyRetentionDays;
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new ValidationError(`historyRetentionDays must be a whole number of days ≥ 1 (got ${retentionDays}).`, 'policy');
   }
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
-  const result: PruneResult = { cutoff, events: 0, snapshots: 0, findings: 0, tablesDropped: [] };
+  const result: PruneResult = { tenantId, cutoff, events: 0, snapshots: 0, findings: 0, tablesDropped: [] };
 
+  await pruneEvents(store, tenantId, cutoff, result);
+  result.snapshots = await pruneSnapshots(store, tenantId, cutoff);
+  result.findings = await pruneClosedFindings(store, tenantId, cutoff);
+
+  logger.info('History pruned', {
+    tenantId,
+    cutoff: cutoff.toISOString(),
+    events: result.events,
+    snapshots: result.snapshots,
+    findings: result.findings,
+    tablesDropped: result.tablesDropped.length,
+  });
+  return result;
+}
+
+/** The tenant's events before the cutoff, month by month, except those an active finding still needs. */
+async function pruneEvents(store: AuditStore, tenantId: string, cutoff: Date, result: PruneResult): Promise<void> {
+  // Keys as the current pack names them: a finding and its events may be stored under a rule's earlier id.
+  const currentKey = (key: string) => findingKey(parseFindingKey(key));
   const protectedFrom = new Map<string, number>();
-  for await (const finding of store.findings.active()) {
-    protectedFrom.set(`${finding.tenantId}\u0000${finding.findingKey}`, finding.episodeStartSeq);
-  }
+  for await (const finding of store.findings.active(tenantId)) protectedFrom.set(currentKey(finding.findingKey), finding.episodeStartSeq);
   const isProtected = (event: TableEntityResult<EventEntity>) => {
-    const key = event.eventId.slice(0, event.eventId.lastIndexOf('|'));
-    const from = protectedFrom.get(`${event.tenantId}\u0000${key}`);
+    const from = protectedFrom.get(currentKey(event.eventId.slice(0, event.eventId.lastIndexOf('|'))));
     return from !== undefined && event.seq >= from;
   };
 
+  // Timeline partitions are `tenant|invertedHour`: the tenant's hours up to the cutoff are one range.
+  const { low, high } = tenantPartitionRange(tenantId);
+  const older = odata`PartitionKey ge ${`${low}${invertedHour(cutoff)}`} and PartitionKey lt ${high} and RowKey ge ${invertedTime(new Date(cutoff.getTime() - 1))}`;
   for (const table of await timelineTables(store)) {
     const month = table.slice(store.tables.names.timelinePrefix.length);
     if (month > monthOf(cutoff)) continue;
-    const older = odata`RowKey ge ${invertedTime(new Date(cutoff.getTime() - 1))}`;
     let kept = 0;
     let batch: Array<TableEntityResult<EventEntity>> = [];
     const flush = async () => {
       result.events += await deleteEvents(store, table, batch);
       batch = [];
     };
-    for await (const event of readAll<EventEntity>(store.tables, table, older, 'reading old drift events')) {
+    for await (const event of readAll<EventEntity>(store.tables, table, older, 'reading old drift events', EVENT_COLUMNS)) {
       if (isProtected(event)) kept++;
       else batch.push(event);
       if (batch.length >= 1000) await flush();
@@ -73,23 +105,6 @@ export async function pruneHistory(store: AuditStore, now: Date, retentionDays: 
       }
     }
   }
-
-  result.snapshots = await pruneSnapshots(store, cutoff);
-
-  for await (const finding of store.findings.closed()) {
-    if (!finding.closedAt || finding.closedAt >= cutoff.toISOString()) continue;
-    // One by one, with the ETag read (transactions cannot carry one): a finding re-opened meanwhile stays.
-    try {
-      await store.tables.client(store.tables.names.findings).deleteEntity(finding.partitionKey, finding.rowKey, { etag: finding.etag });
-      result.findings++;
-    } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status !== 404 && status !== 412) throw store.tables.fail(error, 'deleting a closed finding');
-    }
-  }
-
-  logger.info('History pruned', { cutoff: cutoff.toISOString(), events: result.events, snapshots: result.snapshots, findings: result.findings, tablesDropped: result.tablesDropped.length });
-  return result;
 }
 
 async function timelineTables(store: AuditStore): Promise<string[]> {
@@ -130,15 +145,18 @@ async function deleteEvents(store: AuditStore, table: string, events: Array<Tabl
   );
 }
 
-/** Keeps, per mailbox, every snapshot since the cutoff and the one in force at it; deletes the rest. */
-async function pruneSnapshots(store: AuditStore, cutoff: Date): Promise<number> {
+/**
+ * Keeps, per mailbox, every snapshot since the cutoff and the one in force at it — so its latest
+ * snapshot always stays — and deletes the rest.
+ */
+async function pruneSnapshots(store: AuditStore, tenantId: string, cutoff: Date): Promise<number> {
   const stale: RowWrite[] = [];
   let deleted = 0;
   let mailbox = '';
   let keptOneBefore = false;
-  // Rows arrive in key order: per partition, per mailbox, newest first (inverted time).
-  for await (const row of store.mailboxes.snapshotKeys()) {
-    const id = `${row.partitionKey}|${row.objectId}`;
+  // Rows arrive in key order: per partition, per mailbox (`s|objectId|invertedTime`), newest first.
+  for await (const row of store.mailboxes.snapshotKeys(tenantId)) {
+    const id = `${row.partitionKey}|${row.rowKey.slice(0, row.rowKey.lastIndexOf('|'))}`;
     if (id !== mailbox) {
       mailbox = id;
       keptOneBefore = false;
@@ -152,6 +170,21 @@ async function pruneSnapshots(store: AuditStore, cutoff: Date): Promise<number> 
     if (stale.length >= 1000) deleted += await deleteRows(store, stale.splice(0));
   }
   return deleted + (await deleteRows(store, stale));
+}
+
+/** Findings closed before the cutoff; one by one, with the ETag read (transactions cannot carry one), so a finding re-opened meanwhile stays. */
+async function pruneClosedFindings(store: AuditStore, tenantId: string, cutoff: Date): Promise<number> {
+  let deleted = 0;
+  for await (const finding of store.findings.closed(tenantId)) {
+    if (!finding.closedAt || finding.closedAt >= cutoff.toISOString()) continue;
+    try {
+      await store.tables.client(store.tables.names.findings).deleteEntity(finding.partitionKey, finding.rowKey, { etag: finding.etag });
+      deleted++;
+    } catch (error) {
+      if (!isNotFound(error) && !isConditionFailed(error)) throw store.tables.fail(error, 'deleting a closed finding');
+    }
+  }
+  return deleted;
 }
 
 /** Deletes in transactions; a transaction refused because a row was already gone is redone row by row. */

@@ -1,15 +1,16 @@
 import type { PolicyException } from '../config/policy';
 import type { MailboxAuditSnapshot } from '../domain/audit';
-import type { MailboxCoverage } from '../rules/coverage';
 import type { Finding } from '../domain/finding';
+import type { ObservedObject, ScanChanges, ScanMemory, ScanRecorder, ScanRun, ScanTotals } from '../domain/ports';
 import { ServiceError } from '../errors';
+import { redactSecrets } from '../errors/redact';
+import { isActiveStatus, planClose, planObservation, type Transition, type TransitionContext } from '../lifecycle';
 import { silentLogger, type Logger } from '../logging';
-import type { ObservedObject, ScanChanges, ScanMemory, ScanRecorder, ScanRun, ScanTotals } from '../services/scan-recorder';
+import type { MailboxCoverage } from '../rules/coverage';
 import type { RowWrite } from './batch-writer';
-import { redactSecrets } from './errors';
-import { findingLocation, planClose, planObservation, type CommitItem, type FindingState, type TransitionContext } from './findings';
+import { findingLocation, findingWrite, type CommitItem, type FindingRow, type Planner } from './findings';
 import { configHashOf, type MailboxState } from './mailboxes';
-import { isActiveStatus, type StoredScanRun } from './model';
+import type { StoredScanRun } from './model';
 import type { AuditStore } from './store';
 
 export interface TableScanRecorderOptions {
@@ -55,7 +56,7 @@ export class TableScanRecorder implements ScanRecorder {
   private ctx?: TransitionContext;
   private previousCompleted?: StoredScanRun;
   /** By RowKey (object|rule|logonType, case-normalised). */
-  private readonly findings = new Map<string, FindingState>();
+  private readonly findings = new Map<string, FindingRow>();
   /** By lower-case object id. */
   private readonly mailboxes = new Map<string, MailboxState>();
   private readonly seenObjects = new Set<string>();
@@ -93,7 +94,7 @@ export class TableScanRecorder implements ScanRecorder {
     }
     this.previousCompleted = await this.store.scans.lastCompleted(run.tenantId);
 
-    const unfinished: FindingState[] = [];
+    const unfinished: FindingRow[] = [];
     for await (const stored of this.store.findings.states(run.tenantId)) {
       // A row written under a rule's earlier id moves to the current id's key first, so the finding
       // continues (same first-seen, same history) rather than being resolved and detected anew.
@@ -105,7 +106,7 @@ export class TableScanRecorder implements ScanRecorder {
     }
     if (unfinished.length > 0) {
       this.logger.warn('Writing drift events an interrupted run left unwritten', { tenantId: run.tenantId, count: unfinished.length });
-      for (const state of await this.store.findings.deliverPendingMany(unfinished)) this.findings.set(state.rowKey, state);
+      for (const state of await this.store.findings.outbox.deliverPendingMany(unfinished)) this.findings.set(state.rowKey, state);
     }
 
     const refused = new Set<string>();
@@ -153,7 +154,7 @@ export class TableScanRecorder implements ScanRecorder {
       const transition = planClose(state, kind, lastSeen, ctx);
       if (!transition) continue;
       const ref = { ruleId: state.ruleId, objectId: state.objectId, ...(state.logonType ? { logonType: state.logonType } : {}) };
-      this.queue({ ref, transition, replan: (current) => planClose(current, kind, lastSeen, ctx) });
+      this.queue(ref, state, transition, (current) => planClose(current, kind, lastSeen, ctx));
       (kind === 'resolved' ? resolved : gone).push({ ...ref, userPrincipalName: state.upn });
       if (this.buffered() >= this.flushRows) await this.flush();
     }
@@ -190,12 +191,11 @@ export class TableScanRecorder implements ScanRecorder {
     const current = this.findings.get(rowKey);
     const transition = planObservation(current, finding, exception, ctx);
     if (!transition) return;
-    this.findings.set(rowKey, transition.next);
     if (transition.event?.type === 'detected') {
       this.opened.push(finding);
       this.openedThisScan.add(rowKey);
     }
-    this.queue({ ref: finding, transition, replan: (state) => planObservation(state, finding, exception, ctx) });
+    this.queue(finding, current, transition, (state) => planObservation(state, finding, exception, ctx));
   }
 
   private async planSnapshot(snapshot: MailboxAuditSnapshot, coverage: MailboxCoverage | undefined): Promise<void> {
@@ -212,9 +212,13 @@ export class TableScanRecorder implements ScanRecorder {
     this.mailboxes.set(id, { objectId: snapshot.objectId, upnLower, configHash, mailItemsAccessedRefused: current?.mailItemsAccessedRefused ?? false });
   }
 
-  private queue(item: CommitItem): void {
-    this.items.push(item);
-    this.queuedFindings.add(item.transition.next.rowKey);
+  /** Buffers a transition's row write for the next round; the scan's memory holds the row as it will be. */
+  private queue(ref: CommitItem['ref'], current: FindingRow | undefined, transition: Transition, replan: Planner): void {
+    const { ctx } = this.begun();
+    const write = findingWrite(ctx.tenantId, current, transition);
+    this.findings.set(write.next.rowKey, write.next);
+    this.items.push({ ref, write, replan });
+    this.queuedFindings.add(write.next.rowKey);
   }
 
   private buffered(): number {
@@ -251,7 +255,7 @@ export class TableScanRecorder implements ScanRecorder {
     states.forEach((state) => this.findings.set(state.rowKey, state));
   }
 
-  private lastSeenOf(state: FindingState): Date {
+  private lastSeenOf(state: FindingRow): Date {
     const firstSeen = new Date(state.firstSeen);
     const previous = this.previousCompleted?.startedAt;
     return previous && previous.getTime() > firstSeen.getTime() ? previous : firstSeen;

@@ -1,7 +1,7 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import { canonicalRuleId, type RuleId } from '../domain/finding';
 import type { CoverageTally } from '../rules/coverage';
-import type { ScanRun, ScanTotals } from '../services/scan-recorder';
+import type { ScanRun, ScanTotals } from '../domain/ports';
 import { isNotFound } from './errors';
 import { checkKeyLength, encodeKeyPart, tenantKey } from './keys';
 import type { ScanStatus, StoredScanRun } from './model';

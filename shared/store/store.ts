@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings';
+import type { Clock } from '../domain/ports';
 import { silentLogger, type Logger } from '../logging';
 import { BatchWriter } from './batch-writer';
 import { credentialFor } from './credential';
@@ -20,7 +21,7 @@ export interface AuditStore {
 
 export interface StoreOptions {
   logger?: Logger;
-  clock?: () => Date;
+  clock?: Clock;
   /** Transactions in flight at once (default 8): Azure partitions take far more; Azurite is one thread. */
   concurrency?: number;
 }

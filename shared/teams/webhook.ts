@@ -1,87 +1,46 @@
 import { inspect } from 'node:util';
-import { ServiceError, ValidationError } from '../errors';
 import {
+  type HttpClient,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type PipelineResponse,
+  createHttpHeaders,
+  createPipelineRequest,
+} from '@azure/core-rest-pipeline';
+import { ServiceError } from '../errors';
+import { redactSecrets } from '../errors/redact';
+import {
+  type RetryNotice,
   type RetryPolicy,
-  backoffDelay,
+  type SendRequest,
+  backoffStrategy,
+  createClientPipeline,
   defaultSleep,
   describeFailure,
-  parseRetryAfter,
-  redact,
   resolveRetryPolicy,
+  retryAfterStrategy,
   truncate,
+  unreachableStrategy,
 } from '../http';
 import { type Logger, silentLogger } from '../logging';
 import type { AdaptiveCard, TeamsWebhookPayload } from './card-types';
 import { TEAMS_MESSAGE_LIMIT_BYTES, serializePayload, toWebhookPayload } from './payload';
+import { TEAMS_WEBHOOK_RATE_LIMITS, WebhookRateLimiter } from './rate-limiter';
+import { parseTeamsWebhookUrl, webhookSecrets } from './webhook-url';
+
+export { type RateWindow, TEAMS_WEBHOOK_RATE_LIMITS, WebhookRateLimiter } from './rate-limiter';
+export { parseTeamsWebhookUrl } from './webhook-url';
 
 /**
  * Posts cards to a Teams channel through a Workflows webhook ("When a Teams webhook request is
  * received"). The webhook URL is a secret: its `sig=` query parameter is a SAS signature that lets
  * anyone post to the channel. The sender keeps it in a private field and never puts it, its path
  * or its query into a message, a log line or an error; logs name the host only.
- */
-
-/** Teams' documented limits per webhook per channel. */
-export interface RateWindow {
-  limit: number;
-  windowMs: number;
-}
-
-export const TEAMS_WEBHOOK_RATE_LIMITS: readonly RateWindow[] = Object.freeze([
-  { limit: 4, windowMs: 1_000 },
-  { limit: 60, windowMs: 30_000 },
-  { limit: 100, windowMs: 60 * 60_000 },
-  { limit: 150, windowMs: 2 * 60 * 60_000 },
-  { limit: 1_800, windowMs: 24 * 60 * 60_000 },
-]);
-
-/**
- * Client-side limiter over sliding windows. A token bucket would allow a full burst plus a full
- * refill inside one window (up to twice "60 per 30 s"); keeping the send times of the last
- * `limit` requests per window cannot overshoot. Slots are reserved when asked for, so concurrent
- * senders in one process queue behind each other instead of all waking at the same instant.
  *
- * It counts this process only; other instances posting to the same webhook are covered by
- * honouring Teams' 429.
+ * HTTP goes through a core-rest-pipeline Pipeline without a token policy: retries (Retry-After on
+ * 429), our rate limiter on every attempt, and redaction of the URL from anything Teams echoes.
+ * Redirects are not followed, so the message cannot be re-posted elsewhere.
  */
-export class WebhookRateLimiter {
-  /** Reserved send times, ascending (a reservation is never earlier than the one before it). */
-  private readonly stamps: number[] = [];
-  private readonly windows: readonly RateWindow[];
-  private readonly longestWindowMs: number;
-
-  constructor(
-    windows: readonly RateWindow[] = TEAMS_WEBHOOK_RATE_LIMITS,
-    private readonly now: () => number = Date.now,
-  ) {
-    for (const window of windows) {
-      if (!Number.isInteger(window.limit) || window.limit < 1 || !(window.windowMs > 0)) {
-        throw new RangeError('A rate window needs a positive integer limit and a positive duration.');
-      }
-    }
-    this.windows = windows;
-    this.longestWindowMs = Math.max(0, ...windows.map((window) => window.windowMs));
-  }
-
-  /**
-   * Reserves the earliest slot that keeps every window under its limit and returns how long to
-   * wait for it (0 = now). Returns undefined, reserving nothing, if the wait would exceed `maxWaitMs`.
-   */
-  reserve(maxWaitMs: number = Number.POSITIVE_INFINITY): number | undefined {
-    const now = this.now();
-    while (this.stamps.length > 0 && (this.stamps[0] as number) <= now - this.longestWindowMs) this.stamps.shift();
-    let at = Math.max(now, this.stamps.at(-1) ?? now);
-    for (const { limit, windowMs } of this.windows) {
-      // The limit-th most recent send must have left the window before the next one goes out.
-      const oldestCounted = this.stamps[this.stamps.length - limit];
-      if (oldestCounted !== undefined) at = Math.max(at, oldestCounted + windowMs);
-    }
-    const wait = at - now;
-    if (wait > maxWaitMs) return undefined;
-    this.stamps.push(at);
-    return wait;
-  }
-}
 
 export type TeamsWebhookFailure =
   /** Over Teams' ~28 KB message limit ("Request entity too large"); retrying cannot help. */
@@ -110,7 +69,8 @@ export class TeamsWebhookError extends ServiceError {
 export interface TeamsWebhookSenderOptions {
   /** TEAMS_WEBHOOK_URL (secret). */
   webhookUrl: string;
-  fetch?: typeof fetch;
+  /** The wire under the pipeline; defaults to core-rest-pipeline's Node client. */
+  httpClient?: HttpClient;
   sleep?: (ms: number) => Promise<void>;
   /** Clock for the rate limiter and Retry-After dates (ms since epoch). */
   now?: () => number;
@@ -138,38 +98,47 @@ const DEFAULT_RETRY: RetryPolicy = { maxRetries: 5, baseDelayMs: 1_000, maxDelay
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_QUEUE_WAIT_MS = 60_000;
 const TOO_LARGE_TEXT = /request entity too large/i;
-/** Failures where the request never reached the server, so retrying cannot post twice. */
-const NOT_DELIVERED = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
+
+/** What the pipeline's policies know about the post they carry. */
+interface Post {
+  logFields: Record<string, unknown>;
+  retries: number;
+}
 
 export class TeamsWebhookSender {
   readonly #url: string;
   readonly #secrets: string[];
+  readonly #send: SendRequest;
   private readonly host: string;
-  private readonly fetchImpl: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly now: () => number;
-  private readonly random: () => number;
-  private readonly retry: RetryPolicy;
   private readonly logger: Logger;
-  private readonly limiter: WebhookRateLimiter;
-  private readonly maxQueueWaitMs: number;
-  private readonly timeoutMs: number;
+  private readonly posts = new WeakMap<PipelineRequest, Post>();
 
   constructor(options: TeamsWebhookSenderOptions) {
     this.#url = parseTeamsWebhookUrl(options.webhookUrl);
     const url = new URL(this.#url);
     this.host = url.host;
     this.#secrets = webhookSecrets(url, options.webhookUrl.trim());
-    this.fetchImpl = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? defaultSleep;
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
-    const overrides = Object.entries(options.retry ?? {}).filter(([, value]) => value !== undefined);
-    this.retry = resolveRetryPolicy({ ...DEFAULT_RETRY, ...Object.fromEntries(overrides) });
     this.logger = options.logger ?? silentLogger;
-    this.limiter = options.rateLimiter ?? new WebhookRateLimiter(TEAMS_WEBHOOK_RATE_LIMITS, this.now);
-    this.maxQueueWaitMs = options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
-    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const retry = resolveRetryPolicy(options.retry, DEFAULT_RETRY);
+    const sleep = options.sleep ?? defaultSleep;
+    const now = options.now ?? Date.now;
+    const limiter = options.rateLimiter ?? new WebhookRateLimiter(TEAMS_WEBHOOK_RATE_LIMITS, now);
+    // Only 429 is retried, and connections that never opened: a 5xx or a timeout may have posted.
+    const throttled = (response: PipelineResponse) => response.status === 429 && !TOO_LARGE_TEXT.test(response.bodyAsText ?? '');
+    this.#send = createClientPipeline({
+      strategies: [
+        unreachableStrategy(),
+        retryAfterStrategy({ maxDelayMs: retry.maxDelayMs, applies: throttled, now }),
+        backoffStrategy(retry, options.random ?? Math.random, ({ response }) => response !== undefined && throttled(response)),
+      ],
+      maxRetries: retry.maxRetries,
+      sleep,
+      timeoutMs: options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      onRetry: (request, notice) => this.retrying(request, notice),
+      perAttempt: [rateLimitPolicy(limiter, options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS, sleep)],
+      redaction: { known: this.#secrets, dropQueryStrings: true },
+      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
+    });
   }
 
   /** Wraps the card as a webhook message and posts it. */
@@ -188,100 +157,60 @@ export class TeamsWebhookSender {
     const body = serializePayload(payload);
     const bytes = Buffer.byteLength(body, 'utf8');
     if (bytes > TEAMS_MESSAGE_LIMIT_BYTES) throw tooLarge(bytes);
-    const logFields = { ...fields, webhookHost: this.host, bytes };
+    const post: Post = { logFields: { ...fields, webhookHost: this.host, bytes }, retries: 0 };
+    const request = createPipelineRequest({
+      url: this.#url,
+      method: 'POST',
+      headers: createHttpHeaders({ 'Content-Type': 'application/json' }),
+      body,
+      // parseTeamsWebhookUrl allows plain http on loopback only (the local receiver).
+      allowInsecureConnection: this.#url.startsWith('http:'),
+    });
+    this.posts.set(request, post);
 
-    for (let attempt = 1; ; attempt += 1) {
-      const slotWait = this.limiter.reserve(this.maxQueueWaitMs);
-      if (slotWait === undefined) {
-        throw new TeamsWebhookError(
-          'Not posting to the Teams webhook: its rate limits (Teams allows 4 per second, 60 per 30 s, 100 per hour, ' +
-            `1,800 per day) leave no free slot within ${Math.round(this.maxQueueWaitMs / 1000)} s. Try again later.`,
-          'rate-limited',
-          undefined,
-          { transient: true },
-        );
-      }
-      if (slotWait > 0) await this.sleep(slotWait);
-
-      const outcome = await this.attempt(body, bytes);
-      if (outcome.ok) {
-        this.logger.info('Posted a card to the Teams channel.', { ...logFields, status: outcome.status, attempts: attempt });
-        return { status: outcome.status, attempts: attempt, bytes };
-      }
-      if (!outcome.retryable || attempt > this.retry.maxRetries) throw outcome.error;
-
-      const delayMs = Math.min(this.retry.maxDelayMs, outcome.retryAfterMs ?? backoffDelay(attempt, this.retry, this.random));
-      this.logger.warn(
-        outcome.status === 429 ? 'Teams throttled the webhook (429); retrying.' : 'Could not reach the Teams webhook; retrying.',
-        { ...logFields, status: outcome.status, attempt, delayMs },
-      );
-      await this.sleep(delayMs);
-    }
-  }
-
-  private async attempt(
-    body: string,
-    bytes: number,
-  ): Promise<
-    | { ok: true; status: number }
-    | { ok: false; error: TeamsWebhookError; retryable: boolean; status?: number; retryAfterMs?: number }
-  > {
-    let response: Response;
+    let response: PipelineResponse;
     try {
-      response = await this.fetchImpl(this.#url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: 'error',
-      });
+      response = await this.#send(request);
     } catch (error) {
-      const cause = this.clean(describeFailure(error));
-      const undelivered = NOT_DELIVERED.test(cause);
-      return {
-        ok: false,
-        retryable: undelivered,
-        error: new TeamsWebhookError(`Could not reach the Teams webhook at ${this.host}: ${cause}.`, 'unreachable', undefined, {
-          transient: true,
-        }),
-      };
+      if (error instanceof TeamsWebhookError) throw error;
+      const cause = redactSecrets(describeFailure(error), { known: this.#secrets, dropQueryStrings: true });
+      throw new TeamsWebhookError(`Could not reach the Teams webhook at ${this.host}: ${cause}.`, 'unreachable', undefined, { transient: true });
     }
-
-    const text = await readSome(response);
-    if (response.ok) return { ok: true, status: response.status };
-    const detail = this.clean(truncate(text, 300));
-    const suffix = detail ? `: ${detail}` : '.';
-    if (response.status === 413 || TOO_LARGE_TEXT.test(text)) return { ok: false, retryable: false, error: tooLarge(bytes, response.status) };
-    if (response.status === 429) {
-      return {
-        ok: false,
-        retryable: true,
-        status: 429,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.now()),
-        error: new TeamsWebhookError(
-          `Teams kept throttling the webhook at ${this.host} (HTTP 429) after ${this.retry.maxRetries} retries${suffix}`,
-          'throttled',
-          429,
-          { transient: true },
-        ),
-      };
+    const attempts = post.retries + 1;
+    if (response.status >= 200 && response.status < 300) {
+      this.logger.info('Posted a card to the Teams channel.', { ...post.logFields, status: response.status, attempts });
+      return { status: response.status, attempts, bytes };
     }
-    return {
-      ok: false,
-      retryable: false,
-      status: response.status,
-      error: new TeamsWebhookError(
-        `The Teams webhook at ${this.host} answered HTTP ${response.status}${suffix}${hintFor(response.status)}`,
-        'rejected',
-        response.status,
-        { transient: response.status >= 500 },
-      ),
-    };
+    throw this.refusal(response, bytes, post.retries);
   }
 
-  /** Upstream text can echo the request URL; scrub it and any query string before it goes anywhere. */
-  private clean(text: string): string {
-    return stripQueryStrings(redact(text, this.#secrets));
+  /** The error for a non-2xx answer. Its body was redacted by the pipeline; an error page is not worth more than a few KB. */
+  private refusal(response: PipelineResponse, bytes: number, retries: number): TeamsWebhookError {
+    const { status } = response;
+    const text = (response.bodyAsText ?? '').slice(0, 4096);
+    const detail = truncate(text, 300);
+    const suffix = detail ? `: ${detail}` : '.';
+    if (status === 413 || TOO_LARGE_TEXT.test(text)) return tooLarge(bytes, status);
+    if (status === 429) {
+      return new TeamsWebhookError(`Teams kept throttling the webhook at ${this.host} (HTTP 429) after ${retries} retries${suffix}`, 'throttled', 429, {
+        transient: true,
+      });
+    }
+    return new TeamsWebhookError(`The Teams webhook at ${this.host} answered HTTP ${status}${suffix}${hintFor(status)}`, 'rejected', status, {
+      transient: status >= 500,
+    });
+  }
+
+  private retrying(request: PipelineRequest, { attempt, delayMs, status }: RetryNotice): void {
+    const post = this.posts.get(request);
+    if (!post) return;
+    post.retries = attempt;
+    this.logger.warn(status === 429 ? 'Teams throttled the webhook (429); retrying.' : 'Could not reach the Teams webhook; retrying.', {
+      ...post.logFields,
+      ...(status === undefined ? {} : { status }),
+      attempt,
+      delayMs,
+    });
   }
 
   toJSON(): Record<string, unknown> {
@@ -293,50 +222,25 @@ export class TeamsWebhookSender {
   }
 }
 
-/**
- * TEAMS_WEBHOOK_URL, checked without ever repeating it: https (plain http only on loopback, for
- * the local receiver), no credentials, and not a retired Office 365 connector URL.
- */
-export function parseTeamsWebhookUrl(value: string | undefined, settingName = 'TEAMS_WEBHOOK_URL'): string {
-  const text = value?.trim() ?? '';
-  if (text === '') throw new ValidationError(`${settingName} is not set.`, 'settings', [`${settingName}: required to post to Teams`]);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    // No cause: Node's URL error carries the input, which is the secret.
-    throw new ValidationError(`${settingName} is not an absolute URL.`, 'settings', [`${settingName}: not a URL`]);
-  }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ValidationError(`${settingName} must be an https URL.`, 'settings', [`${settingName}: not https`]);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new ValidationError(`${settingName} must not contain credentials.`, 'settings', [`${settingName}: has user info`]);
-  }
-  if (/(^|\.)webhook\.office\.com$/i.test(url.hostname) || /\/webhookb2\//i.test(url.pathname)) {
-    throw new ValidationError(
-      `${settingName} is an Office 365 connector URL; those stopped working in May 2026. ` +
-        'Create a Workflows webhook ("When a Teams webhook request is received") and use its URL.',
-      'settings',
-      [`${settingName}: retired Office 365 connector`],
-    );
-  }
-  return url.href;
-}
-
-/** Everything of the URL that could let someone post: the whole URL, its path, and each query value. */
-function webhookSecrets(url: URL, asConfigured: string): string[] {
-  // The configured spelling too: URL normalises it (drops :443, re-encodes), but an upstream echo would not.
-  const secrets = [asConfigured, url.href, `${url.origin}${url.pathname}`, url.pathname, url.search.slice(1)];
-  for (const [, value] of url.searchParams) secrets.push(value, encodeURIComponent(value));
-  // Longest first, so a secret that contains another is replaced whole.
-  return [...new Set(secrets.filter((secret) => secret.length >= 8 && secret !== '/'))].sort((a, b) => b.length - a.length);
-}
-
-/** Keeps scheme, host and path of any URL in the text, drops its query and fragment. */
-export function stripQueryStrings(text: string): string {
-  return text.replace(/\b(https?:\/\/[^\s?#"'<>]*)[?#][^\s"'<>]*/gi, '$1?[query removed]').replace(/\bsig=[^\s&"'<>)]+/gi, 'sig=[redacted]');
+/** Our side of Teams' limits: every attempt, retries included, first takes a slot (or fails fast). */
+function rateLimitPolicy(limiter: WebhookRateLimiter, maxQueueWaitMs: number, sleep: (ms: number) => Promise<void>): PipelinePolicy {
+  return {
+    name: 'teamsRateLimit',
+    async sendRequest(request, next) {
+      const wait = limiter.reserve(maxQueueWaitMs);
+      if (wait === undefined) {
+        throw new TeamsWebhookError(
+          'Not posting to the Teams webhook: its rate limits (Teams allows 4 per second, 60 per 30 s, 100 per hour, ' +
+            `1,800 per day) leave no free slot within ${Math.round(maxQueueWaitMs / 1000)} s. Try again later.`,
+          'rate-limited',
+          undefined,
+          { transient: true },
+        );
+      }
+      if (wait > 0) await sleep(wait);
+      return await next(request);
+    },
+  };
 }
 
 function tooLarge(bytes: number, status?: number): TeamsWebhookError {
@@ -353,14 +257,4 @@ function hintFor(status: number): string {
   if (status === 401 || status === 403) return ' The webhook URL may have been regenerated or the flow turned off; check the Workflows flow.';
   if (status === 404) return ' The flow may have been deleted; check the Workflows flow.';
   return '';
-}
-
-/** Reads at most a few KB: an error page is not worth more, and a success body is not used. */
-async function readSome(response: Response): Promise<string> {
-  try {
-    const text = await response.text();
-    return text.slice(0, 4096);
-  } catch {
-    return '';
-  }
 }

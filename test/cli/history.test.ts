@@ -117,8 +117,19 @@ describe('audit-warden findings / history / scans', () => {
     expect(csv.slice(1).map((row) => row[1])).toEqual(['detected']);
     expect(JSON.parse(csv[1]![9]!)).toEqual({ expected: true, actual: false });
 
-    const unknown = await run(historyCli, ['--mailbox', 'nobody@contoso.example']);
-    expect(unknown).toMatchObject({ code: 0, stdout: 'No drift recorded for nobody@contoso.example.\n' });
+    // A mailbox some scan recorded, with nothing in the window: clean, exit 0.
+    const quiet = await run(historyCli, ['--mailbox', 'user3@contoso.example', '--from', '2025-01-01', '--to', '2025-02-01']);
+    expect(quiet).toMatchObject({ code: 0, stdout: 'No drift recorded for user3@contoso.example (scanned, nothing found).\n' });
+  });
+
+  it('history: a mailbox no scan ever recorded is an error, never "no drift"', async () => {
+    for (const mailbox of ['nobody@contoso.example', '0b0b0b0b-0000-4000-8000-000000000000', 'svc-typo']) {
+      const unknown = await run(historyCli, ['--mailbox', mailbox]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stdout).toBe('');
+      expect(unknown.stderr).toContain(`no scan has recorded a mailbox or account "${mailbox}"`);
+      expect((await run(historyCli, ['--mailbox', mailbox, '--at', '2026-02-01'])).code).toBe(1);
+    }
   });
 
   it('history --at: the configuration in force then', async () => {
@@ -181,8 +192,9 @@ describe('audit-warden findings / history / scans', () => {
   it.each(INJECTIONS)('injection %s in any flag finds nothing it should not', async (attempt) => {
     for (const flag of ['--rule', '--severity', '--status']) expect((await run(findings, [flag, attempt])).code).toBe(1);
     expect(JSON.parse((await run(findings, ['--mailbox', attempt, '--json', '--status', 'all'])).stdout)).toEqual([]);
-    expect(JSON.parse((await run(historyCli, ['--mailbox', attempt, '--json'])).stdout)).toEqual([]);
-    expect(JSON.parse((await run(historyCli, ['--mailbox', attempt, '--at', '2026-02-11', '--json'])).stdout)).toMatchObject({ configuration: null });
+    // Matches no recorded mailbox: refused as unknown, nothing printed.
+    expect(await run(historyCli, ['--mailbox', attempt, '--json'])).toMatchObject({ code: 1, stdout: '' });
+    expect(await run(historyCli, ['--mailbox', attempt, '--at', '2026-02-11', '--json'])).toMatchObject({ code: 1, stdout: '' });
     for (const flag of ['--at', '--from', '--to']) expect((await run(historyCli, ['--mailbox', objectIdOf(1), flag, attempt])).code).toBe(1);
   });
 

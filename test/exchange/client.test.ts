@@ -1,6 +1,6 @@
 import { ExchangeCommandError, ServiceError } from '../../shared/errors';
 import { ExchangeClient, type ExchangeClientOptions, ExchangeInvokeError } from '../../shared/exchange';
-import type { ApiEvent } from '../../shared/http';
+import { type ApiEvent, QUICK_RETRY_MS } from '../../shared/http';
 import {
   FAKE_TOKEN,
   type Handler,
@@ -339,6 +339,56 @@ describe('ExchangeClient retry', () => {
     expect(sleeps).toHaveLength(1);
     expect(visibleText(error)).not.toContain(FAKE_TOKEN);
   });
+
+  it('fails fast when nothing listens at the base URL, naming EXCHANGE_BASE_URL, after one quick retry', async () => {
+    const { client, server: srv, sleeps, events } = await harness(ok());
+    const baseUrl = srv.url;
+    await srv.close();
+    server = undefined;
+    const error = await rejectionOf(client.invoke('Get-Mailbox'));
+    expect(error).toBeInstanceOf(ExchangeInvokeError);
+    expect((error as Error).message).toMatch(/Could not reach Exchange Online for Get-Mailbox: .*ECONNREFUSED/);
+    expect((error as Error).message).toContain(`Check EXCHANGE_BASE_URL (${baseUrl})`);
+    expect(error).toMatchObject({ code: 'ECONNREFUSED', transient: true, throttled: false });
+    // The default policy allows six retries with backoff; refused connections get one quick one.
+    expect(sleeps).toEqual([QUICK_RETRY_MS]);
+    expect(events.map((event) => event.type)).toEqual(['retry', 'error']);
+  });
+
+  it('fails fast on a host name that does not resolve', async () => {
+    const sleeps: number[] = [];
+    const client = new ExchangeClient({
+      baseUrl: 'http://audit-warden-no-such-host.invalid',
+      tenantId: TENANT,
+      credential: fakeCredential(),
+      scope: SCOPE,
+      maxConcurrency: 1,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    const error = await rejectionOf(client.invoke('Get-Mailbox'));
+    expect((error as Error).message).toMatch(/ENOTFOUND|EAI_AGAIN/);
+    expect((error as Error).message).toContain('Check EXCHANGE_BASE_URL (http://audit-warden-no-such-host.invalid)');
+    expect(sleeps).toEqual([QUICK_RETRY_MS]);
+  });
+
+  it('retries an attempt that times out, and says so when every attempt does', async () => {
+    const { client, server: srv, sleeps } = await harness(
+      (_req, res, index) => {
+        if (index === 0 || index >= 2) return; // no answer: the attempt times out
+        sendJson(res, 200, { value: [1] });
+      },
+      { requestTimeoutMs: 100, retry: { maxRetries: 1 } },
+    );
+    await expect(client.invoke('Get-OrganizationConfig')).resolves.toEqual({ value: [1], warnings: [] });
+    expect(srv.requests).toHaveLength(2);
+    expect(sleeps).toHaveLength(1);
+
+    const error = await rejectionOf(client.invoke('Get-OrganizationConfig'));
+    expect((error as Error).message).toMatch(/Could not reach Exchange Online for Get-OrganizationConfig: the request timed out .*gave up after 1 retry/);
+    expect(error).toMatchObject({ transient: true, code: 'ETIMEDOUT' });
+  });
 });
 
 describe('ExchangeClient errors', () => {
@@ -448,7 +498,7 @@ describe('ExchangeClient errors', () => {
     const error = (await rejectionOf(client.invoke('Get-Mailbox'))) as ExchangeInvokeError;
     expect(visibleText(error)).not.toContain(FAKE_TOKEN);
     expect(error.exchangeMessage).not.toContain(FAKE_TOKEN);
-    expect(error.message).toContain('[redacted]');
+    expect(error.message).toContain('***');
   });
 
   it('wraps a credential failure as an identity ServiceError and sends nothing', async () => {
@@ -508,6 +558,54 @@ describe('ExchangeClient concurrency', () => {
       nested += 1;
     }
     expect(nested).toBeGreaterThan(0);
+  });
+
+  it('makes only the throttled stream wait: a Retry-After on one does not delay another in flight', async () => {
+    const LIST = 'Get-Mailbox';
+    const OTHER = 'Get-MailboxAuditBypassAssociation';
+    const streamOf = (body: string) => ((JSON.parse(body) as { CmdletInput: { CmdletName: string } }).CmdletInput.CmdletName === LIST ? 'list' : 'other');
+    let throttledOnce = false;
+    const waiting: number[] = [];
+    let wake: () => void = () => undefined;
+    const { client, server: srv } = await harness(
+      (req, res) => {
+        const url = new URL(req.url, 'http://x');
+        const page = Number(url.searchParams.get('page') ?? '1');
+        const cmdlet = streamOf(req.body);
+        if (cmdlet === 'list' && page === 2 && !throttledOnce) {
+          throttledOnce = true;
+          sendText(res, 429, 'Too many requests', { 'Retry-After': '30' });
+          return;
+        }
+        const next = page < 3 ? { '@odata.nextLink': `${server?.url}/adminapi/beta/${TENANT}/InvokeCommand?page=${page + 1}` } : {};
+        sendJson(res, 200, { value: [{ cmdlet, page }], ...next });
+      },
+      {
+        maxConcurrency: 2,
+        sleep: (ms) => {
+          waiting.push(ms);
+          return new Promise<void>((resolve) => (wake = resolve));
+        },
+      },
+    );
+    const collect = async (cmdlet: string) => {
+      const records: unknown[] = [];
+      for await (const record of client.records(cmdlet)) records.push(record);
+      return records;
+    };
+
+    const throttledStream = collect(LIST);
+    while (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(waiting).toEqual([30_000]);
+
+    // The other stream runs to its end while the throttled one sleeps, and waits for nothing.
+    await expect(collect(OTHER)).resolves.toEqual([1, 2, 3].map((page) => ({ cmdlet: 'other', page })));
+    expect(waiting).toEqual([30_000]);
+
+    wake();
+    await expect(throttledStream).resolves.toEqual([1, 2, 3].map((page) => ({ cmdlet: 'list', page })));
+    const order = srv.requests.map((request) => `${streamOf(request.body)}:${new URL(request.url, 'http://x').searchParams.get('page') ?? '1'}`);
+    expect(order).toEqual(['list:1', 'list:2', 'other:1', 'other:2', 'other:3', 'list:2', 'list:3']);
   });
 
   it('frees the slot while waiting to retry', async () => {

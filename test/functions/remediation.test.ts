@@ -5,7 +5,7 @@ import { loggerFrom, silentLogger } from '../../shared/logging';
 import { MESSAGE_VERSION, REMEDIATIONS_QUEUE, VERIFICATIONS_QUEUE, type RemediationMessage } from '../../shared/queue';
 import { planRemediationFor } from '../../shared/remediation/plan';
 import { openScanEnvironment } from '../../shared/app/scan-environment';
-import { RemediationRetryError } from '../../shared/services/remediation-worker';
+import { RemediationRetryError } from '../../shared/services/remediation';
 import { TableScanRecorder } from '../../shared/store/recorder';
 import { startHarness, type Harness } from '../remediation/helpers';
 import { registrationsOf } from '../support/registrations';

@@ -2,7 +2,7 @@ import { InvocationContext, type Timer } from '@azure/functions';
 import { DEFAULT_POLICY } from '../../shared/config/policy';
 import { parseSettings } from '../../shared/config/settings';
 import type { ScanEnvironment } from '../../shared/app/scan-environment';
-import type { ObservedObject, ScanRecorder } from '../../shared/services/scan-recorder';
+import type { ObservedObject, ScanRecorder } from '../../shared/domain/ports';
 import type { TenantReader } from '../../shared/services/scan';
 import { nightlyScanHandler, scanSchedule } from '../../functions/scan-timer';
 import { registrationsOf } from '../support/registrations';

@@ -3,6 +3,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import { ServiceError, ValidationError } from '../../shared/errors';
 import {
   type GraphClient,
+  type GraphClientOptions,
   GraphRequestError,
   assignLicense,
   createGraphClient,
@@ -12,7 +13,7 @@ import {
   getUser,
   streamLicensedUsers,
 } from '../../shared/graph';
-import type { ApiEvent } from '../../shared/http';
+import { type ApiEvent, QUICK_RETRY_MS } from '../../shared/http';
 import {
   FAKE_TOKEN,
   type Handler,
@@ -36,16 +37,25 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function harness(handler: Handler): Promise<{ client: GraphClient; server: LocalServer; events: ApiEvent[] }> {
+async function harness(
+  handler: Handler,
+  options: Partial<GraphClientOptions> = {},
+): Promise<{ client: GraphClient; server: LocalServer; events: ApiEvent[]; sleeps: number[] }> {
   server = await startServer(handler);
   const events: ApiEvent[] = [];
+  const sleeps: number[] = [];
   const client = createGraphClient({
     baseUrl: server.url,
     credential: fakeCredential(),
     scope: SCOPE,
     onApiEvent: (event) => events.push(event),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+    ...options,
   });
-  return { client, server, events };
+  return { client, server, events, sleeps };
 }
 
 function graphUser(n: number): Record<string, unknown> {
@@ -163,7 +173,7 @@ describe('retry and events', () => {
   });
 
   it('retries 503 and 504 as well', async () => {
-    const { client, server: srv } = await harness((_req, res, index) =>
+    const { client, server: srv, sleeps } = await harness((_req, res, index) =>
       index === 0
         ? sendText(res, 503, 'unavailable', { 'Retry-After': '0' })
         : index === 1
@@ -172,6 +182,20 @@ describe('retry and events', () => {
     );
     await expect(getSkusWithAdvancedAuditing(client)).resolves.toEqual(new Set());
     expect(srv.requests).toHaveLength(3);
+    // The 503's Retry-After: 0 is no wait; the 504 backs off (second retry: 6 s step, equal jitter at 0.5).
+    expect(sleeps).toEqual([4500]);
+  });
+
+  it('backs off without Retry-After and gives up after maxRetries', async () => {
+    const { client, server: srv, sleeps, events } = await harness(
+      (_req, res) => sendJson(res, 429, { error: { code: 'TooManyRequests', message: 'Too many requests' } }),
+      { retry: { maxRetries: 2, delaySeconds: 1 } },
+    );
+    const error = await rejectionOf(getSkusWithAdvancedAuditing(client));
+    expect(error).toMatchObject({ statusCode: 429, transient: true, code: 'TooManyRequests' });
+    expect(srv.requests).toHaveLength(3);
+    expect(sleeps).toEqual([750, 1500]);
+    expect(events.filter((event) => event.type === 'throttled')).toHaveLength(3);
   });
 
   it('does not retry a 400 and reports the error once', async () => {
@@ -228,7 +252,7 @@ describe('error mapping', () => {
     );
     const error = await rejectionOf(getSkusWithAdvancedAuditing(client));
     expect(visibleText(error)).not.toContain(FAKE_TOKEN);
-    expect((error as Error).message).toContain('[redacted]');
+    expect((error as Error).message).toContain('***');
   });
 
   it('reports a plain-text error body', async () => {
@@ -254,6 +278,19 @@ describe('error mapping', () => {
     const error = await rejectionOf(getUser(client, 'user1'));
     expect(error).toMatchObject({ service: 'graph', transient: true });
     expect((error as Error).message).toMatch(/Could not reach Microsoft Graph for GET \/v1\.0\/users\/user1: .*ECONNREFUSED/);
+  });
+
+  it('fails fast when nothing listens at the base URL, naming GRAPH_BASE_URL, after one quick retry', async () => {
+    const { client, server: srv, sleeps, events } = await harness((_req, res) => sendJson(res, 200, {}));
+    const baseUrl = srv.url;
+    await srv.close();
+    server = undefined;
+    const error = await rejectionOf(getSkusWithAdvancedAuditing(client));
+    expect(error).toBeInstanceOf(GraphRequestError);
+    expect((error as Error).message).toContain(`Check GRAPH_BASE_URL (${baseUrl})`);
+    expect(error).toMatchObject({ code: 'ECONNREFUSED', transient: true });
+    expect(sleeps).toEqual([QUICK_RETRY_MS]);
+    expect(events.map((event) => event.type)).toEqual(['retry', 'error']);
   });
 
   it('wraps a credential failure as an identity error', async () => {

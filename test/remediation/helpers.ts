@@ -3,7 +3,7 @@ import { parseSettings } from '../../shared/config/settings';
 import { silentLogger } from '../../shared/logging';
 import { StorageQueueGateway } from '../../shared/queue';
 import { openScanEnvironment } from '../../shared/app/scan-environment';
-import { drainQueues, type DrainOptions } from '../../shared/services/remediation-drain';
+import { drainQueues, type DrainOptions } from '../../shared/services/remediation';
 import { openRemediationEnvironment, type RemediationEnvironment, type RemediationEnvironmentOptions } from '../../shared/app/remediation-environment';
 import { runScan, type ScanResult } from '../../shared/services/scan';
 import { openStore, type AuditStore } from '../../shared/store/open';

@@ -1,4 +1,4 @@
-import type { ObservedObject } from '../../shared/services/scan-recorder';
+import type { ObservedObject } from '../../shared/domain/ports';
 import { HistoryService } from '../../shared/services/history';
 import type { AuditStore } from '../../shared/store/open';
 import { day, newStore, observed, OTHER_TENANT, scan, TENANT } from '../store/helpers';

@@ -2,7 +2,7 @@ import { parsePolicy, type AuditPolicy } from '../../shared/config/policy';
 import type { BypassAssociation, MailboxAuditSnapshot, OrganizationAuditSnapshot, UserLicenceState } from '../../shared/domain/audit';
 import type { Logger } from '../../shared/logging';
 import { emptyCoverageTally, type CoverageTally } from '../../shared/rules/coverage';
-import type { ObservedObject, ScanRecorder, ScanTotals } from '../../shared/services/scan-recorder';
+import type { ObservedObject, ScanRecorder, ScanTotals } from '../../shared/domain/ports';
 import { runScan, type TenantReader } from '../../shared/services/scan';
 import { auditingOrganization, cleanMailbox, premiumLicence } from '../support/tenant-fakes';
 

@@ -48,7 +48,7 @@ describe('beginning a scan record', () => {
     expect((await store.mailboxes.configurationAt(TENANT, objectIdOf(1), day(3)))?.at).toEqual(day(1));
     expect((await store.mailboxes.configurationAt(TENANT, objectIdOf(1), day(5)))?.at).toEqual(day(4));
     let snapshots = 0;
-    for await (const _row of store.mailboxes.snapshotKeys()) snapshots++;
+    for await (const _row of store.mailboxes.snapshotKeys(TENANT)) snapshots++;
     expect(snapshots).toBe(2);
   });
 });

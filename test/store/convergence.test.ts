@@ -1,5 +1,5 @@
 import { odata } from '@azure/data-tables';
-import type { ObservedObject } from '../../shared/services/scan-recorder';
+import type { ObservedObject } from '../../shared/domain/ports';
 import type { AuditStore } from '../../shared/store/open';
 import { tenantPartitionRange } from '../../shared/store/keys';
 import { TableScanRecorder } from '../../shared/store/recorder';

@@ -5,7 +5,7 @@ import { day, newStore, objectIdOf, observed, runAt, scan, TENANT, uniformCovera
 
 async function snapshotCount(store: AuditStore): Promise<number> {
   let count = 0;
-  for await (const _row of store.mailboxes.snapshotKeys()) count++;
+  for await (const _row of store.mailboxes.snapshotKeys(TENANT)) count++;
   return count;
 }
 

@@ -1,7 +1,7 @@
 import type { LogonType, MailboxAuditSnapshot } from '../../shared/domain/audit';
 import type { Finding } from '../../shared/domain/finding';
 import { addToTally, emptyCoverageTally, mailboxCoverage, type MailboxCoverage } from '../../shared/rules/coverage';
-import type { ObservedObject, ScanChanges, ScanRun, ScanTotals } from '../../shared/services/scan-recorder';
+import type { ObservedObject, ScanChanges, ScanRun, ScanTotals } from '../../shared/domain/ports';
 import { invertedTime } from '../../shared/store/keys';
 import { openStore, type AuditStore, type StoreOptions } from '../../shared/store/open';
 import { TableScanRecorder, type TableScanRecorderOptions } from '../../shared/store/recorder';

@@ -1,6 +1,6 @@
 import type { RowWrite } from '../../shared/store/batch-writer';
 import { chunkRows, MAX_BATCH } from '../../shared/store/batch-writer';
-import { redactSecrets } from '../../shared/store/errors';
+import { redactSecrets } from '../../shared/errors/redact';
 import { BUCKETS, bucketOf, decodeKeyPart, encodeKeyPart, invertedHour, invertedTime, prefixEnd } from '../../shared/store/keys';
 import { describeEndpoint, TableNames } from '../../shared/store/tables';
 

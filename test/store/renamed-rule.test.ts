@@ -1,7 +1,7 @@
 import type { Finding, RuleId } from '../../shared/domain/finding';
 import { findingKey } from '../../shared/domain/finding';
 import { HistoryService } from '../../shared/services/history';
-import type { ObservedObject } from '../../shared/services/scan-recorder';
+import type { ObservedObject } from '../../shared/domain/ports';
 import { parseFindingKey } from '../../shared/store/findings';
 import type { AuditStore } from '../../shared/store/open';
 import { day, newStore, objectIdOf, observed, scan, TENANT } from './helpers';

@@ -3,7 +3,7 @@ import { renderCardToHtml, validateCard } from '../../sim/card-renderer';
 import { ApprovalSigningKey } from '../../shared/approval';
 import type { Finding } from '../../shared/domain/finding';
 import { ValidationError } from '../../shared/errors';
-import type { ScanChanges } from '../../shared/services/scan-recorder';
+import type { ScanChanges } from '../../shared/domain/ports';
 import {
   type AdaptiveCard,
   CARD_PAYLOAD_BUDGET_BYTES,

@@ -1,5 +1,7 @@
 import { inspect } from 'node:util';
+import { type HttpClient, createHttpHeaders } from '@azure/core-rest-pipeline';
 import { ValidationError } from '../../shared/errors';
+import { redactSecrets } from '../../shared/errors/redact';
 import type { Logger } from '../../shared/logging';
 import {
   type AdaptiveCard,
@@ -9,7 +11,6 @@ import {
   WebhookRateLimiter,
   buildDecisionCard,
   parseTeamsWebhookUrl,
-  stripQueryStrings,
 } from '../../shared/teams';
 
 const SIG = 'Zm9yZ2VkLXNpZ25hdHVyZS12YWx1ZS1mb3ItdGVzdHM';
@@ -32,13 +33,16 @@ type Answer = Response | Error;
 
 interface Harness {
   sender: TeamsWebhookSender;
-  calls: Array<{ url: string; init: RequestInit; at: number }>;
+  calls: Array<{ url: string; method: string; headers: Record<string, string>; body: string; at: number }>;
   sleeps: number[];
   logs: string[];
   clock: { now: number };
 }
 
-/** A fake fetch answering from a script, a clock that only moves when the sender sleeps, and a capturing logger. */
+/**
+ * An HTTP client answering from a script (fetch Responses, or errors as a connection would throw
+ * them), a clock that only moves when the sender sleeps, and a capturing logger.
+ */
 function harness(answers: Answer[] | ((index: number) => Answer), options: Partial<TeamsWebhookSenderOptions> = {}): Harness {
   const clock = { now: Date.parse('2026-06-01T02:00:00Z') };
   const calls: Harness['calls'] = [];
@@ -47,16 +51,19 @@ function harness(answers: Answer[] | ((index: number) => Answer), options: Parti
   const capture = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   const logger: Logger = { info: capture('info'), warn: capture('warn'), error: capture('error') };
-  const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
-    const index = calls.push({ url: String(url), init: init ?? {}, at: clock.now }) - 1;
-    const answer = typeof answers === 'function' ? answers(index) : answers[index];
-    if (!answer) throw new Error(`unexpected request ${index}`);
-    if (answer instanceof Error) throw answer;
-    return answer;
-  }) as typeof fetch;
+  const httpClient: HttpClient = {
+    async sendRequest(request) {
+      const call = { url: request.url, method: request.method, headers: request.headers.toJSON({ preserveCase: true }), body: String(request.body), at: clock.now };
+      const index = calls.push(call) - 1;
+      const answer = typeof answers === 'function' ? answers(index) : answers[index];
+      if (!answer) throw new Error(`unexpected request ${index}`);
+      if (answer instanceof Error) throw answer;
+      return { request, status: answer.status, headers: createHttpHeaders(Object.fromEntries(answer.headers)), bodyAsText: await answer.text() };
+    },
+  };
   const sender = new TeamsWebhookSender({
     webhookUrl: WEBHOOK,
-    fetch: fakeFetch,
+    httpClient,
     sleep: async (ms) => {
       sleeps.push(ms);
       clock.now += ms;
@@ -89,9 +96,9 @@ describe('TeamsWebhookSender', () => {
     await expect(sender.send(card, { tenantId: 't1' })).resolves.toEqual({ status: 202, attempts: 1, bytes: expect.any(Number) });
     const [call] = calls;
     expect(call?.url).toBe(WEBHOOK.replace(':443', ''));
-    expect(call?.init.method).toBe('POST');
-    expect((call?.init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
-    const body = JSON.parse(String(call?.init.body)) as { type: string; attachments: Array<{ contentType: string; content: unknown }> };
+    expect(call?.method).toBe('POST');
+    expect(call?.headers['Content-Type']).toBe('application/json');
+    const body = JSON.parse(String(call?.body)) as { type: string; attachments: Array<{ contentType: string; content: unknown }> };
     expect(body.type).toBe('message');
     expect(body.attachments[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(body.attachments[0]?.content).toEqual(card);
@@ -246,10 +253,10 @@ describe('parseTeamsWebhookUrl', () => {
   });
 });
 
-describe('stripQueryStrings', () => {
+describe('redactSecrets with dropQueryStrings (what the sender applies to upstream text)', () => {
   it('keeps host and path, drops queries and any sig=', () => {
-    expect(stripQueryStrings(`see https://a.example/p?x=1&sig=abc for details; sig=zzz`)).toBe(
-      'see https://a.example/p?[query removed] for details; sig=[redacted]',
+    expect(redactSecrets(`see https://a.example/p?x=1&sig=abc for details; sig=zzz`, { dropQueryStrings: true })).toBe(
+      'see https://a.example/p?[query removed] for details; sig=***',
     );
   });
 });

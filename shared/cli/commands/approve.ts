@@ -1,8 +1,7 @@
 import { loadPolicy } from '../../config/policy';
 import { loadSettings } from '../../config/settings';
 import { ValidationError } from '../../errors';
-import { approve, reject, type DecisionReport } from '../../services/remediation';
-import { drainQueues } from '../../services/remediation-drain';
+import { approve, drainQueues, reject, type DecisionReport } from '../../services/remediation';
 import { parseFlags } from '../args';
 import { EXIT, stderrLogger, type CliCommand, type CliIO } from '../io';
 import { defaultEnvironmentFactory, operatorName, type RemediationEnvironmentFactory } from './remediate';

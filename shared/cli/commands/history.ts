@@ -19,7 +19,8 @@ excepted, resolved, approved, remediated... With --at, its audit configuration a
   --at DATE      the configuration in force at DATE
   --json         JSON; --csv: CSV for spreadsheets
 
-Exit codes: 0 listed, 1 bad flags or settings, 3 Table Storage failed.`;
+Exit codes: 0 listed (a mailbox with no drift says so), 1 bad flags or settings, or no scan has
+ever recorded that mailbox (so "clean" and "never seen" never look alike), 3 Table Storage failed.`;
 
 export function historyCommand(deps: HistoryCommandDeps = {}): CliCommand {
   return {
@@ -44,6 +45,7 @@ export function historyCommand(deps: HistoryCommandDeps = {}): CliCommand {
 
       if (query.at) {
         const { mailbox, configuration } = await history.configurationAt(query.mailbox, query.at);
+        if (!configuration && !mailbox.known && !(await history.configurationAt(mailbox.objectId, new Date())).configuration) return neverSeen(io, mailbox.query);
         writeConfiguration(io.stdout, format, configuration, { mailbox, at: query.at.toISOString() });
         if (!configuration) {
           io.stderr.write(`No audit configuration of ${mailbox.query} was recorded at or before ${query.at.toISOString()}.\n`);
@@ -55,9 +57,22 @@ export function historyCommand(deps: HistoryCommandDeps = {}): CliCommand {
       const rows = allPages((continuationToken) =>
         history.mailboxHistory({ mailbox: identity.objectId, from: query.from, to: query.to, pageSize: 1000, continuationToken }),
       );
-      const count = await writeRows(io.stdout, format, format === 'text' ? EVENT_TEXT_COLUMNS : EVENT_COLUMNS, rows, `No drift recorded for ${identity.query}.\n`);
-      if (count === 0 && format !== 'text') io.stderr.write(`No drift recorded for ${identity.query}.\n`);
+      // "No drift" is only said of a mailbox some scan has seen: an unknown or mistyped one is an error.
+      if (!identity.known && !(await history.configurationAt(identity.objectId, new Date())).configuration) {
+        const page = await history.mailboxHistory({ mailbox: identity.objectId, pageSize: 1 });
+        if (page.items.length === 0) return neverSeen(io, identity.query);
+      }
+      const count = await writeRows(io.stdout, format, format === 'text' ? EVENT_TEXT_COLUMNS : EVENT_COLUMNS, rows, `No drift recorded for ${identity.query} (scanned, nothing found).\n`);
+      if (count === 0 && format !== 'text') io.stderr.write(`No drift recorded for ${identity.query} (scanned, nothing found).\n`);
       return EXIT.ok;
     },
   };
+}
+
+function neverSeen(io: CliIO, mailbox: string): number {
+  io.stderr.write(
+    `audit-warden: no scan has recorded a mailbox or account "${mailbox}". Check the spelling; give a UPN or object id ` +
+      '(a bypass association by the object id its finding shows). A mailbox with no drift would say "No drift recorded".\n',
+  );
+  return EXIT.usage;
 }

@@ -1,5 +1,5 @@
-import { describeError } from '../errors';
-import type { Logger } from '../logging';
+import { describeError } from '../../errors';
+import type { Logger } from '../../logging';
 import {
   MAX_DEQUEUE_COUNT,
   QueueMessageError,
@@ -11,8 +11,9 @@ import {
   poisonQueueOf,
   type QueueGateway,
   type ReceivedQueueMessage,
-} from '../queue';
-import type { RemediationWorker, WorkerOutcome, WorkerResult } from './remediation-worker';
+} from '../../queue';
+import type { RemediationWorker } from './worker';
+import type { WorkerOutcome, WorkerResult } from './worker-context';
 
 /**
  * Runs the remediation pipeline in-process, without the Functions host: receives from the
