@@ -6,7 +6,7 @@ import type { ApiEvent, RetryPolicy } from '../http';
 import type { Logger } from '../logging';
 import { buildTenantClients, type TenantClients } from './clients';
 import { StorageQueueGateway, type QueueGateway } from '../queue';
-import { createRemediationTenant, type RemediationTenant } from '../remediation/tenant';
+import { createRemediationTenant, type RemediationTenant } from '../tenant/gateway';
 import { ApprovalRepository } from '../store/approvals';
 import { credentialFor } from '../store/credential';
 import { openStoreFromSettings, type AuditStore } from '../store/open';
@@ -52,7 +52,7 @@ export interface RemediationEnvironmentOptions {
 }
 
 export function openRemediationEnvironment(settings: Settings, policy: AuditPolicy, options: RemediationEnvironmentOptions): RemediationEnvironment {
-  const { credential, graph, exchange, usage } =
+  const { graph, exchange, usage } =
     options.clients ??
     buildTenantClients(settings, {
       ...(options.credential ? { credential: options.credential } : {}),

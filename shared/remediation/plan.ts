@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { AuditPolicy } from '../config/policy';
 import { ADVANCED_AUDITING_PLAN_ID, LOGON_TYPES, MAIL_ITEMS_ACCESSED, type LogonType } from '../domain/audit';
 import { findingKey, RULE_IDS, type ChangeKind, type Finding, type ObjectType, type RuleId } from '../domain/finding';
-import { formatTimeSpanDays } from '../exchange/timespan';
 import type { SubscribedSku } from '../graph';
 import { compilePolicy } from '../rules/compiled-policy';
 import { RULE_METADATA } from '../rules/pack';
@@ -290,7 +289,8 @@ export function describeChange(change: RemediationChange): string {
     case 'set-mailbox': {
       const parts = [`Set-Mailbox -Identity ${quote(change.identity)}`];
       if (change.auditEnabled) parts.push('-AuditEnabled $true');
-      if (change.auditLogAgeLimitDays !== undefined) parts.push(`-AuditLogAgeLimit ${formatTimeSpanDays(change.auditLogAgeLimitDays)}`);
+      // The text a person reads; the Exchange client encodes and range-checks the real parameter.
+      if (change.auditLogAgeLimitDays !== undefined) parts.push(`-AuditLogAgeLimit ${change.auditLogAgeLimitDays}.00:00:00`);
       for (const type of LOGON_TYPES) {
         const actions = change.addActions?.[type];
         if (actions && actions.length > 0) parts.push(`-Audit${type} @{Add=${actions.map(quote).join(',')}}`);

@@ -1,5 +1,5 @@
 import { REMEDIATIONS_QUEUE, VERIFICATIONS_QUEUE, trustedPlan, type RemediationMessage, type VerificationMessage } from '../../queue';
-import { applyChange, classifyFailure, type AppliedChange, type DirectLicenceRecord } from '../../remediation/apply';
+import { applyChange, classifyFailure, type AppliedChange, type DirectLicenceRecord } from '../../tenant/apply';
 import type { RemediationPlan } from '../../remediation/plan';
 import { BLOCKED_BY_LICENCE } from '../../remediation/refusal';
 import { isActiveStatus, type FindingStatus } from '../../store/model';

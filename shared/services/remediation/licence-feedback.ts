@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeError } from '../../errors';
 import { resolveAdvancedAuditing } from '../../graph';
 import { planObservation } from '../../lifecycle';
-import { RemediationBlockedError } from '../../remediation/apply';
+import { RemediationBlockedError } from '../../tenant/apply';
 import type { RemediationPlan } from '../../remediation/plan';
 import { addsLicenceGatedAction, addsMailItemsAccessed, BLOCKED_BY_LICENCE, blockedByLicenceRefusal, refusalHolds, type RefusalState } from '../../remediation/refusal';
 import { RULES_BY_ID, evaluateMailbox, type MailboxRule } from '../../rules';

@@ -2,7 +2,7 @@ import type { AuditPolicy } from '../../config/policy';
 import type { RuleId } from '../../domain/finding';
 import type { Logger } from '../../logging';
 import type { QueueGateway } from '../../queue';
-import type { LicenceDirectory } from '../../remediation/tenant';
+import type { LicenceDirectory } from '../../tenant/gateway';
 import type { ApprovalRepository } from '../../store/approvals';
 import type { FindingStatus, StoredFinding } from '../../store/model';
 import type { AuditStore } from '../../store/open';

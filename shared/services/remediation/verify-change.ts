@@ -1,7 +1,7 @@
 import { VERIFICATIONS_QUEUE, trustedPlan } from '../../queue';
-import { classifyFailure } from '../../remediation/apply';
+import { classifyFailure } from '../../tenant/apply';
 import type { RemediationPlan } from '../../remediation/plan';
-import type { TargetState } from '../../remediation/verify';
+import type { TargetState } from '../../tenant/verify';
 import { RULES_BY_ID } from '../../rules';
 import type { RemediationRecord } from '../../store/remediations';
 import { readMessage } from './dead-letters';

@@ -1,7 +1,7 @@
 import type { TableEntityResult } from '@azure/data-tables';
 import type { LogonType } from '../../domain/audit';
 import type { ObjectType, RuleId } from '../../domain/finding';
-import type { DirectLicenceRecord } from '../../remediation/apply';
+import type { DirectLicenceRecord } from '../../tenant/apply';
 import type { RemediationChange, RemediationPlan } from '../../remediation/plan';
 import { bucketOf, bucketPartition } from '../keys';
 import { safeJson, truncate } from './table';

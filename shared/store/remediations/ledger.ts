@@ -1,5 +1,5 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
-import type { DirectLicenceRecord } from '../../remediation/apply';
+import type { DirectLicenceRecord } from '../../tenant/apply';
 import type { RemediationPlan } from '../../remediation/plan';
 import type { BatchWriter } from '../batch-writer';
 import { isConditionFailed, isConflict, isNotFound } from '../errors';

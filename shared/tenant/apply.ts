@@ -1,9 +1,9 @@
 import { LOGON_TYPES, type LogonType } from '../domain/audit';
 import { AuditWardenError, ExchangeCommandError, ServiceError, ValidationError } from '../errors';
 import { auditRefusalOf, buildSetMailboxAuditParameters, type MailboxAuditChange } from '../exchange';
-import { directAssignmentFor, sameAssignmentBody } from './licence';
-import { assignmentBody, type AssignLicenceChange, type RemediationChange, type SetMailboxChange } from './plan';
-import type { RemediationTenant } from './tenant';
+import { directAssignmentFor, sameAssignmentBody } from '../remediation/licence';
+import { assignmentBody, type AssignLicenceChange, type RemediationChange, type SetMailboxChange } from '../remediation/plan';
+import type { RemediationTenant } from './gateway';
 
 /** A direct licence Audit Warden assigned, kept on the remediation record so it can be removed later. */
 export interface DirectLicenceRecord {

@@ -13,8 +13,8 @@ import {
   type MailboxRule,
   type OrganizationRule,
 } from '../rules';
-import type { RemediationPlan } from './plan';
-import type { RemediationTenant } from './tenant';
+import type { RemediationPlan } from '../remediation/plan';
+import type { RemediationTenant } from './gateway';
 
 /**
  * Re-reads the object a plan changes and runs the same rule on the fresh snapshot, through the same
