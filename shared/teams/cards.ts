@@ -1,20 +1,18 @@
 import { z } from 'zod';
 import { formatZodIssues } from '../config/zod-format';
-import { RULE_IDS, type RuleId, SEVERITIES, type Severity } from '../domain/finding';
+import { RULE_IDS, type RuleId } from '../domain/finding';
 import { ValidationError } from '../errors';
 import { RULE_METADATA } from '../rules/pack';
-import type { AdaptiveCard, CardElement, Container, OpenUrlAction, TextBlock } from './card-types';
-import { CARD_PAYLOAD_BUDGET_BYTES, payloadBytes, toWebhookPayload } from './payload';
+import { cardOf, clip, code, count, countSchema, fits, formatUtc, heading, MAX_TEXT, more, plain, ruleIdSchema, severityRank, text, textSchema, urlSchema } from './card-parts';
+import type { AdaptiveCard, CardElement, Container } from './card-types';
+
+export { CARD_VERSION, plain } from './card-parts';
+export { buildDecisionCard, type DecisionCardInput } from './decision-card';
 
 /**
- * Pure Adaptive Card builders for the Teams channel: data in, card JSON out, no I/O, no clock.
- *
- * Every card declares version 1.4 (Teams desktop and web render it; Power Automate is reported to
- * fail on 1.6), uses Action.OpenUrl only, and fits CARD_PAYLOAD_BUDGET_BYTES once wrapped as a
- * webhook message, however large the tenant: lists are cut to a few items plus "and N more".
+ * The nightly digest card, a pure builder: data in, card JSON out, no I/O, no clock. It fits the
+ * Teams message budget however large the tenant: lists are cut to a few items plus "and N more".
  */
-
-export const CARD_VERSION = '1.4';
 
 /** How much of each list the digest shows before it summarises. */
 export const DIGEST_LIMITS = {
@@ -23,10 +21,6 @@ export const DIGEST_LIMITS = {
   /** Examples under "new", "resolved", "fixed automatically". */
   examples: 5,
 } as const;
-
-/** Longest text any one field may put on a card (characters); the confirmation page shows all. */
-const MAX_TEXT = { upn: 120, change: 600, reason: 500, name: 120, id: 120 } as const;
-const MAX_URL_LENGTH = 2048;
 
 /** One finding as the digest mentions it; a Finding from ScanChanges fits this shape. */
 export interface DigestChange {
@@ -90,27 +84,6 @@ export interface DigestInput {
   dashboardUrl?: string;
 }
 
-export interface DecisionCardInput {
-  requestId: string;
-  ruleId: RuleId;
-  objectUpn: string;
-  change: string;
-  decision: 'approve' | 'reject';
-  approverName: string;
-  decidedAt: Date;
-  /** Required for a rejection: recorded and shown. */
-  reason?: string;
-  dashboardUrl?: string;
-}
-
-const ruleIdSchema = z.enum(RULE_IDS);
-const countSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-/** Links on a card are ours, but a javascript: or data: URL must never reach one. */
-const urlSchema = z
-  .string()
-  .max(MAX_URL_LENGTH)
-  .refine((value) => /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value), 'must be an absolute http(s) URL');
-const textSchema = z.string().max(100_000);
 const changeSchema = z.object({ ruleId: ruleIdSchema, userPrincipalName: textSchema, logonType: textSchema.optional() });
 const changeListSchema = z.object({
   count: countSchema,
@@ -146,23 +119,6 @@ const digestSchema = z.object({
 });
 type Digest = z.infer<typeof digestSchema>;
 
-const decisionSchema = z
-  .object({
-    requestId: z.string().min(1).max(200),
-    ruleId: ruleIdSchema,
-    objectUpn: textSchema,
-    change: textSchema,
-    decision: z.enum(['approve', 'reject']),
-    approverName: z.string().min(1).max(1000),
-    decidedAt: z.date(),
-    reason: textSchema.optional(),
-    dashboardUrl: urlSchema.optional(),
-  })
-  .refine((input) => input.decision === 'approve' || (input.reason ?? '').trim() !== '', {
-    message: 'a rejection needs a reason',
-    path: ['reason'],
-  });
-
 /**
  * The nightly digest. Lists are cut to DIGEST_LIMITS first. If the message would still be over
  * budget (long UPNs, long links), examples shrink (5, 3, 1) before any approval request goes,
@@ -197,39 +153,6 @@ function mostApprovalsThatFit(digest: Digest, wanted: number, examples: number):
     else high = middle - 1;
   }
   return low;
-}
-
-/** The short follow-up after a decision: who, when, and what happens next. */
-export function buildDecisionCard(input: DecisionCardInput): AdaptiveCard {
-  const parsed = decisionSchema.safeParse(input);
-  if (!parsed.success) throw new ValidationError('The decision card input is not valid.', 'decision card', formatZodIssues(parsed.error));
-  const decision = parsed.data;
-  const rule = RULE_METADATA[decision.ruleId];
-  const approved = decision.decision === 'approve';
-  const who = clip(decision.approverName, MAX_TEXT.name);
-  const when = formatUtc(decision.decidedAt);
-  const headline = (name: string) =>
-    approved ? `Approved by ${name} at ${when}: the change is queued` : `Rejected by ${name} at ${when}: nothing will change`;
-  const body: CardElement[] = [
-    text(headline(plain(who)), { weight: 'Bolder', color: approved ? 'Good' : 'Attention' }),
-    {
-      type: 'FactSet',
-      facts: [
-        { title: 'Object', value: plain(clip(decision.objectUpn, MAX_TEXT.upn)) },
-        { title: 'Rule', value: `${plain(rule.title)} (${rule.severity})` },
-        { title: 'Request', value: plain(clip(decision.requestId, MAX_TEXT.id)) },
-      ],
-    },
-    text(approved ? 'Queued:' : 'Would have run:', { isSubtle: true, spacing: 'Small' }),
-    code(decision.change),
-  ];
-  if (!approved && decision.reason !== undefined) {
-    body.push(text(`Reason: ${plain(clip(decision.reason, MAX_TEXT.reason))}`, { spacing: 'Small' }));
-  }
-  // fallbackText is plain text (notifications), so it takes the name unescaped.
-  const card = cardOf(body, headline(who), decision.dashboardUrl);
-  if (!fits(card)) throw new RangeError('The decision card does not fit the Teams message limit.');
-  return card;
 }
 
 function parseDigest(input: DigestInput): Digest {
@@ -432,81 +355,4 @@ function approvalContainer(approval: Digest['approvals'][number]): Container {
       },
     ],
   };
-}
-
-/** "…and 1,240 more", or "See all 1,240" when no example was shown, linked when there is a dashboard. */
-function more(remaining: number, afterExamples: boolean, url: string | undefined, noun = ''): CardElement[] {
-  if (remaining <= 0) return [];
-  const what = noun ? ` ${noun}` : '';
-  if (!afterExamples) {
-    return url ? [text(`[See all ${count(remaining)}${what}](${markdownUrl(url)})`, { isSubtle: true, spacing: 'Small' })] : [];
-  }
-  const label = `…and ${count(remaining)} more${what}`;
-  return [text(url ? `${label}: [see all](${markdownUrl(url)})` : label, { isSubtle: true, spacing: 'Small' })];
-}
-
-function cardOf(body: CardElement[], fallbackText: string, dashboardUrl: string | undefined): AdaptiveCard {
-  const actions: OpenUrlAction[] = dashboardUrl ? [{ type: 'Action.OpenUrl', title: 'Open dashboard', url: dashboardUrl }] : [];
-  return {
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: CARD_VERSION,
-    msteams: { width: 'Full' },
-    fallbackText,
-    body,
-    ...(actions.length > 0 ? { actions } : {}),
-  };
-}
-
-function fits(card: AdaptiveCard): boolean {
-  return payloadBytes(toWebhookPayload(card)) <= CARD_PAYLOAD_BUDGET_BYTES;
-}
-
-function text(value: string, options: Omit<TextBlock, 'type' | 'text'> = {}): TextBlock {
-  return { type: 'TextBlock', text: value, wrap: true, ...options };
-}
-
-function heading(value: string): TextBlock {
-  return text(value, { weight: 'Bolder', separator: true, spacing: 'Medium' });
-}
-
-/** A cmdlet call, in a monospace block: the exact text, so it can be compared and copied. */
-function code(value: string): TextBlock {
-  return text(plain(clip(value, MAX_TEXT.change)), { fontType: 'Monospace', size: 'Small' });
-}
-
-/**
- * Text from the tenant (UPNs, identities, cmdlet arguments, reasons) rendered literally. Teams
- * renders Markdown in TextBlocks and facts, so an identity such as "[Approve](https://evil)"
- * would otherwise become a link on our card. Backslash escapes are CommonMark; `_` is left alone
- * because it is common in UPNs and is not emphasis inside a word.
- */
-export function plain(value: string): string {
-  return value.replace(/[\\`*[\]<>]/g, (char) => `\\${char}`);
-}
-
-/** Cuts on code points, so a clipped emoji cannot leave half a surrogate pair behind. */
-function clip(value: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const flat = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  const chars = Array.from(flat);
-  return chars.length <= max ? flat : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-/** Parentheses and spaces would end a Markdown link early. */
-function markdownUrl(url: string): string {
-  return url.replace(/[()\s]/g, (char) => encodeURIComponent(char));
-}
-
-function count(value: number): string {
-  return value.toLocaleString('en-US');
-}
-
-function severityRank(ruleId: RuleId): number {
-  const severity: Severity | undefined = RULE_METADATA[ruleId]?.severity;
-  return severity === undefined ? SEVERITIES.length : SEVERITIES.indexOf(severity);
-}
-
-function formatUtc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
