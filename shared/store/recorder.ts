@@ -194,6 +194,12 @@ export class TableScanRecorder implements ScanRecorder {
     if (transition.event?.type === 'detected') {
       this.opened.push(finding);
       this.openedThisScan.add(rowKey);
+      // A bypass association is named by its Identity (an account name, often one with no mailbox):
+      // index that name so `history --mailbox svc-backup` finds what the finding shows. Only when a
+      // finding opens, so an unchanged night writes nothing here.
+      if (finding.objectType === 'bypass-association' && finding.userPrincipalName !== finding.objectId) {
+        this.upnRows.push(this.store.mailboxes.upnIndexRow(ctx.tenantId, finding.userPrincipalName, finding.objectId));
+      }
     }
     this.queue(finding, current, transition, (state) => planObservation(state, finding, exception, ctx));
   }
