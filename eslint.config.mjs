@@ -48,6 +48,20 @@ export default tseslint.config(
     ignores: ['shared/cli/**'],
     rules: { 'no-console': 'error' },
   },
+  // Typed rules for the product (tests keep the untyped set: fakes and partial objects are their trade).
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['{shared,functions,sim,scripts}/**/*.ts'] })),
+  {
+    files: ['{shared,functions,sim,scripts}/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      // Inside try/catch an un-awaited return would escape the catch; elsewhere either reads fine.
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      // An async function that does not await still turns a synchronous throw into a rejection,
+      // which is exactly what a Promise-returning port promises its callers.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
   { files: ['functions/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': up(ENTRY) } },
   { files: ['shared/cli/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': up(HOST, { patterns: ['**/scripts/**', '**/sim/**', '**/test/**'], message: ENTRY.message }) } },
   { files: ['shared/web/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': up(HOST, ENTRY) } },

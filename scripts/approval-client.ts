@@ -104,7 +104,7 @@ export async function approveThroughEndpoint(options: {
   baseUrl?: string;
   fetch?: typeof fetch;
 }): Promise<EndpointDecisionResult> {
-  return await decideThroughEndpoint({
+  return decideThroughEndpoint({
     link: options.approveUrl,
     principal: options.principal,
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),

@@ -18,10 +18,10 @@ export function startChildWithEnv(script: string, args: string[], expectKeys: st
       child.kill('SIGKILL');
       reject(new Error(`${script} did not start within ${timeoutMs} ms: ${stderr}`));
     }, timeoutMs);
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -58,8 +58,8 @@ export function runJsonChild<T>(script: string, args: string[], env: Record<stri
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     child.once('exit', (code) => {
       const last = stdout.trim().split('\n').pop() ?? '';
       if (code !== 0) return reject(new Error(`${script} exited with code ${code}: ${stderr || stdout}`));

@@ -43,7 +43,8 @@ type Predicate<T> = (item: T) => boolean;
 function toText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return String(value).toLowerCase();
+  if (typeof value === 'object') return JSON.stringify(value).toLowerCase();
+  return (value as string | number).toString().toLowerCase();
 }
 
 function wildcard(pattern: string): RegExp {

@@ -17,7 +17,7 @@ export const PINNED_POLICY = Object.freeze({
    * Required actions per logon type: Microsoft's managed default list (the 2026 list, which
    * includes MailItemsAccessed and Send), for every in-scope mailbox.
    */
-  requiredActions: MANAGED_DEFAULTS as Readonly<Record<LogonType, readonly string[]>>,
+  requiredActions: MANAGED_DEFAULTS,
   /** AuditLogAgeLimit minimum (mailbox audit log only). */
   minimumAuditLogAgeDays: 180,
   /** Unified audit log retention minimum: the Audit (Premium) default policy's year. */

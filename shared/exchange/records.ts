@@ -42,7 +42,7 @@ const booleanValue = z.unknown().transform((value, ctx) => {
 /** A multi-valued property: an array of strings; null means empty. A missing property is an error. */
 const multiValued = z.unknown().transform((value, ctx) => {
   if (value === null) return [];
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
   ctx.addIssue(`expected a list of strings or null, got ${show(value)}`);
   return z.NEVER;
 });
@@ -180,6 +180,6 @@ function identify(record: Record<string, unknown>): string {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing (the property is missing)';
-  const text = JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? typeof value;
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

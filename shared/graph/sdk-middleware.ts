@@ -18,7 +18,7 @@ export class PipelineMiddleware implements Middleware {
     const url = requestUrl(context.request);
     const init = context.options ?? {};
     const headers = createHttpHeaders();
-    new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, name) => headers.set(name, value));
+    new Headers(init.headers).forEach((value, name) => headers.set(name, value));
     const body = init.body ?? undefined;
     // Our calls send JSON text; uploads (streams, forms) would need more than this adapter does.
     if (body !== undefined && typeof body !== 'string') {

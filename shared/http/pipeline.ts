@@ -76,7 +76,7 @@ export function createClientPipeline(options: ClientPipelineOptions): SendReques
   pipeline.addPolicy(redactionPolicy(options.redaction ?? {}));
   if (options.timeoutMs !== undefined) pipeline.addPolicy(timeoutPolicy(options.timeoutMs));
   const httpClient = options.httpClient ?? createDefaultHttpClient();
-  return async (request) => await pipeline.sendRequest(httpClient, request);
+  return async (request) => pipeline.sendRequest(httpClient, request);
 }
 
 /** Sleeps the wait a strategy chose for this request, before its next attempt; nothing else waits. */
@@ -87,7 +87,7 @@ function waitPolicy(waits: WeakMap<PipelineRequest, number>, sleep: (ms: number)
       const delayMs = waits.get(request) ?? 0;
       waits.delete(request);
       if (delayMs > 0) await sleep(delayMs);
-      return await next(request);
+      return next(request);
     },
   };
 }

@@ -47,5 +47,5 @@ export class Semaphore {
 
 /** Holds a slot of `semaphore` for one attempt's HTTP exchange only, never across a wait or a caller's pause. */
 export function concurrencyPolicy(semaphore: Semaphore): PipelinePolicy {
-  return { name: 'concurrency', sendRequest: async (request, next) => await semaphore.run(() => next(request)) };
+  return { name: 'concurrency', sendRequest: async (request, next) => semaphore.run(() => next(request)) };
 }

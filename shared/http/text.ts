@@ -1,4 +1,5 @@
 /** Helpers for putting upstream text into error messages: short, and saying what went wrong. */
+import { textOf } from '../text';
 
 export function truncate(text: string, max = 500): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -11,10 +12,10 @@ export function truncate(text: string, max = 500): string {
  * come from another realm, where `instanceof Error` is false.
  */
 export function describeFailure(error: unknown): string {
-  if (error === null || typeof error !== 'object') return String(error);
+  if (error === null || typeof error !== 'object') return textOf(error);
   const { name, message } = error as { name?: unknown; message?: unknown };
   if (name === 'TimeoutError') return 'the request timed out';
-  const text = typeof message === 'string' && message !== '' ? message : String(error);
+  const text = typeof message === 'string' && message !== '' ? message : textOf(error);
   const code = failureCode(error);
   return code && !text.includes(`(${code})`) ? `${text} (${code})` : text;
 }

@@ -17,7 +17,7 @@ export function tokenPolicy(options: { credential: TokenCredential; scope: strin
     async sendRequest(request, next) {
       if (new URL(request.url).origin !== origin) {
         request.headers.delete('Authorization');
-        return await next(request);
+        return next(request);
       }
       let token: string | undefined;
       try {
@@ -29,7 +29,7 @@ export function tokenPolicy(options: { credential: TokenCredential; scope: strin
       }
       if (!token) throw new ServiceError(`The credential returned no token for ${scope}.`, 'identity');
       request.headers.set('Authorization', `Bearer ${token}`);
-      return await next(request);
+      return next(request);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { ApprovalChangeView } from '../approval/page';
 import type { RuleId } from '../domain/finding';
 import type { RemediationPlan } from '../remediation/plan';
 import type { ApprovalRequest } from '../store/approvals';
+import { textOf } from '../text';
 
 /**
  * One approval request as a person reads it: the digest card, the confirmation page and the
@@ -69,5 +70,5 @@ export function approvalChangeView(
 function formatValue(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(', ');
   if (value === null || value === undefined) return '(not set)';
-  return String(value);
+  return textOf(value);
 }

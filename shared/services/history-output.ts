@@ -3,6 +3,7 @@ import type { LogonTypeCoverage, MailboxCoverage } from '../rules/coverage';
 import { ValidationError } from '../errors';
 import type { ConfigurationView, DriftEventView, FindingView, ScanView } from './history';
 import { csvHeader, csvRecord, csvRow, shortTime, textTable, type Column } from './tabular';
+import { textOf } from '../text';
 
 /**
  * How the drift-history rows are printed: JSON for programs, CSV for auditors' spreadsheets, an
@@ -141,9 +142,9 @@ export function configurationPairs(view: ConfigurationView): Array<[string, stri
     ['inForceSince', view.inForceSince],
   ];
   const walk = (prefix: string, value: unknown) => {
-    if (Array.isArray(value)) pairs.push([prefix, value.map(String).join(';')]);
+    if (Array.isArray(value)) pairs.push([prefix, value.map(textOf).join(';')]);
     else if (value && typeof value === 'object') for (const [key, inner] of Object.entries(value)) walk(prefix ? `${prefix}.${key}` : key, inner);
-    else pairs.push([prefix, value === undefined || value === null ? '' : String(value)]);
+    else pairs.push([prefix, textOf(value)]);
   };
   walk('', view.configuration);
   return pairs;

@@ -1,3 +1,4 @@
+import { textOf } from '../text';
 /**
  * Rows for people and spreadsheets: CSV (RFC 4180) and a plain aligned text table.
  *
@@ -16,8 +17,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 export function cellText(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  return textOf(value);
 }
 
 export function csvCell(value: unknown): string {

@@ -300,7 +300,7 @@ export function environmentDigestPoster(
   return async (scan, planning, logger) => {
     const environment = await open();
     notifier ??= new TeamsNotifier({ ...options, settings: environment.settings });
-    return await notifier.postScanDigest(
+    return notifier.postScanDigest(
       { tenantId: environment.settings.AZURE_TENANT_ID, scan, ...(planning ? { planning } : {}), approvals: environment.approvals },
       logger,
     );

@@ -6,6 +6,7 @@ import { isConditionFailed, isConflict, isNotFound } from './errors';
 import { tenantKey } from './keys';
 import { readAll } from './paging';
 import type { StoreTables } from './tables';
+import { textOf } from '../text';
 
 /**
  * Table `approvals`: one row per approval request. PartitionKey = tenant, RowKey = request id.
@@ -218,7 +219,7 @@ function alreadyDecided(request: ApprovalRequest): ApprovalStateError {
 
 function toRequest(entity: TableEntityResult<ApprovalEntity>): ApprovalRequest {
   let plansJson = '';
-  for (let index = 0; index < (entity.chunks ?? 0); index++) plansJson += String((entity as Record<string, unknown>)[`plans${index}`] ?? '');
+  for (let index = 0; index < (entity.chunks ?? 0); index++) plansJson += textOf((entity as Record<string, unknown>)[`plans${index}`]);
   return {
     tenantId: entity.tenantId,
     requestId: entity.requestId,

@@ -109,7 +109,7 @@ export function toDriftEvent(entity: TableEntityResult<EventEntity>): DriftEvent
     eventId: entity.eventId,
     seq: entity.seq,
     type: entity.type,
-    ruleId: (canonicalRuleId(entity.ruleId) ?? entity.ruleId) as RuleId,
+    ruleId: (canonicalRuleId(entity.ruleId) ?? entity.ruleId),
     objectType: entity.objectType,
     objectId: entity.objectId,
     userPrincipalName: entity.upn,

@@ -143,7 +143,7 @@ export class TeamsWebhookSender {
 
   /** Wraps the card as a webhook message and posts it. */
   async send(card: AdaptiveCard, fields: Record<string, unknown> = {}): Promise<TeamsPostResult> {
-    return await this.sendPayload(toWebhookPayload(card), fields);
+    return this.sendPayload(toWebhookPayload(card), fields);
   }
 
   /**
@@ -238,7 +238,7 @@ function rateLimitPolicy(limiter: WebhookRateLimiter, maxQueueWaitMs: number, sl
         );
       }
       if (wait > 0) await sleep(wait);
-      return await next(request);
+      return next(request);
     },
   };
 }

@@ -8,10 +8,7 @@ import {
   evaluateBypassAssociation,
   evaluateMailbox,
   evaluateOrganization,
-  type BypassRule,
   type Evaluation,
-  type MailboxRule,
-  type OrganizationRule,
 } from '../rules';
 import type { RemediationPlan } from '../remediation/plan';
 import type { RemediationTenant } from './gateway';
@@ -55,13 +52,13 @@ export async function evaluateTarget(
       } else {
         organization = await tenant.getOrganization(true);
       }
-      evaluation = evaluateOrganization({ organization, policy }, now, [rule as OrganizationRule]);
+      evaluation = evaluateOrganization({ organization, policy }, now, [rule]);
       break;
     }
     case 'bypass-association': {
       const association = await tenant.getBypassAssociation(plan.objectId);
       if (!association) return { state: 'gone', reason: `the bypass association ${plan.objectId} no longer exists` };
-      evaluation = evaluateBypassAssociation({ association, policy }, now, [rule as BypassRule]);
+      evaluation = evaluateBypassAssociation({ association, policy }, now, [rule]);
       break;
     }
     case 'mailbox': {
@@ -76,7 +73,7 @@ export async function evaluateTarget(
       evaluation = evaluateMailbox(
         { mailbox, licence, organization, policy, mailItemsAccessedRefused: refused },
         now,
-        [rule as MailboxRule],
+        [rule],
       );
       break;
     }

@@ -75,7 +75,7 @@ export class FindingRepository {
     try {
       const old = await this.table.getEntity<FindingEntity>(row.partitionKey, row.rowKey);
       const { etag: _etag, timestamp: _timestamp, ...fields } = old as TableEntityResult<FindingEntity> & { timestamp?: string };
-      const moved: FindingEntity = { ...(fields as FindingEntity), rowKey: location.rowKey, ruleId: row.ruleId, findingKey: findingKey(row) };
+      const moved: FindingEntity = { ...(fields), rowKey: location.rowKey, ruleId: row.ruleId, findingKey: findingKey(row) };
       await this.table.submitTransaction([
         ['upsert', moved, 'Replace'],
         ['delete', { partitionKey: row.partitionKey, rowKey: row.rowKey }],

@@ -3,6 +3,7 @@ import { invertedTime, monthOf } from '../keys';
 import { readAll } from '../paging';
 import type { StoreTables } from '../tables';
 import { remediationsTable, safeJson, truncate } from './table';
+import { textOf } from '../../text';
 
 export interface DeadLetter {
   at: Date;
@@ -57,11 +58,11 @@ export class DeadLetterLog {
         queue: String(entity.queue),
         messageId: String(entity.messageId),
         dequeueCount: Number(entity.dequeueCount),
-        text: String(entity.text ?? ''),
-        error: String(entity.error ?? ''),
-        issues: safeJson<string[]>(String(entity.issues || '[]'), []),
-        ...(entity.tenantId ? { tenantId: String(entity.tenantId) } : {}),
-        ...(entity.idempotencyKey ? { idempotencyKey: String(entity.idempotencyKey) } : {}),
+        text: textOf(entity.text),
+        error: textOf(entity.error),
+        issues: safeJson<string[]>(textOf(entity.issues) || '[]', []),
+        ...(entity.tenantId ? { tenantId: textOf(entity.tenantId) } : {}),
+        ...(entity.idempotencyKey ? { idempotencyKey: textOf(entity.idempotencyKey) } : {}),
       });
     }
     return letters;

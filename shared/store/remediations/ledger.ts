@@ -1,4 +1,4 @@
-import { odata, type TableEntityResult } from '@azure/data-tables';
+import { odata } from '@azure/data-tables';
 import type { DirectLicenceRecord } from '../../tenant/apply';
 import type { RemediationPlan } from '../../remediation/plan';
 import type { BatchWriter } from '../batch-writer';
@@ -126,7 +126,7 @@ export class RemediationLedger {
         const entity = { ...newLedgerEntity(tenantId, plan, { ...delivery, at: now }), status: 'applying' as const, attempts: 1, ...lease };
         try {
           const response = await this.table.createEntity(entity);
-          return { outcome: 'claimed', redelivery: false, record: toRemediationRecord({ ...entity, etag: response.etag ?? '' } as TableEntityResult<LedgerEntity>) };
+          return { outcome: 'claimed', redelivery: false, record: toRemediationRecord({ ...entity, etag: response.etag ?? '' }) };
         } catch (error) {
           if (isConflict(error)) continue;
           throw this.tables.fail(error, 'claiming a remediation');
