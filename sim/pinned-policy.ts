@@ -3,7 +3,7 @@
  * purpose. It mirrors the product's DEFAULT policy (shared/config/policy.ts) as of the 2026 rule
  * pack (DESIGN.md "Rules (the 2026 pack)"), but is a hand-written copy, not an import: the oracle
  * must not share code with the scanner it checks. If the product's default policy changes, update
- * this file BY HAND (and the rule ids below if the pack renames one), then re-run test/sim and the
+ * this file BY HAND (and the rule ids below if the pack renames one), then re-run test/unit/sim, test/integration/sim and the
  * product's ground-truth tests.
  */
 import { MANAGED_DEFAULTS, UAL_RETENTION_DAYS, type LogonType } from './microsoft-facts';

@@ -4,7 +4,7 @@ import { planRemediation } from '../../shared/services/remediation';
 import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
 import { principalHeaders, type LocalPrincipal } from '../../scripts/approval-client';
 import type { ApprovalRequest } from '../../shared/store/approvals';
-import { startHarness, type Harness } from '../remediation/helpers';
+import { startHarness, type Harness } from './harness';
 
 /** A fresh signing key per run, as APPROVAL_SIGNING_KEY holds it (base64 of 32 random bytes). */
 export const SIGNING_KEY = randomBytes(32).toString('base64');

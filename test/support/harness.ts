@@ -9,8 +9,8 @@ import { runScan, type ScanResult } from '../../shared/services/scan';
 import { openStore, type AuditStore } from '../../shared/store/open';
 import { TableScanRecorder } from '../../shared/store/recorder';
 import type { GenerateTenantOptions } from '../../sim';
-import { startTenant } from '../support/sim';
-import { testStorageConnectionString, uniqueName } from '../support/storage';
+import { startTenant } from './sim';
+import { testStorageConnectionString, uniqueName } from './storage';
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 

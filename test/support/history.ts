@@ -1,7 +1,9 @@
 import type { ObservedObject } from '../../shared/domain/ports';
 import { HistoryService } from '../../shared/services/history';
 import type { AuditStore } from '../../shared/store/open';
-import { day, newStore, observed, OTHER_TENANT, scan, TENANT } from '../store/helpers';
+import { day, observed } from './fixtures/scan';
+import { OTHER_TENANT, TENANT } from './fixtures/tenant';
+import { newStore, scan } from './store';
 
 /**
  * A small recorded history shared by the query tests (services, HTTP functions, CLI):

@@ -109,7 +109,7 @@ export function exchangeErrorText(body: ExchangeBody): string {
   return message.split('|').slice(2).join('|');
 }
 
-/** "<ruleId>|<objectId>[|<logonType>]": the same key the product uses, written out here so test/sim needs nothing from shared/. */
+/** "<ruleId>|<objectId>[|<logonType>]": the same key the product uses, written out here so the sim tests need nothing from shared/. */
 export function findingKey(finding: { ruleId: string; objectId: string; logonType?: string }): string {
   return finding.logonType ? `${finding.ruleId}|${finding.objectId}|${finding.logonType}` : `${finding.ruleId}|${finding.objectId}`;
 }

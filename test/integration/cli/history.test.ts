@@ -1,11 +1,13 @@
-import { findingsCommand } from '../../shared/cli/commands/findings';
-import { historyCommand } from '../../shared/cli/commands/history';
-import { scansCommand } from '../../shared/cli/commands/scans';
-import { reportFailure, type CliCommand } from '../../shared/cli/io';
-import type { HistoryService } from '../../shared/services/history';
-import { FORMULA_REASON, INJECTIONS, QUOTED_UPN, recordedHistory } from '../services/history-fixture';
-import { day, objectIdOf, TENANT } from '../store/helpers';
-import { runCli } from '../support/cli';
+import { findingsCommand } from '../../../shared/cli/commands/findings';
+import { historyCommand } from '../../../shared/cli/commands/history';
+import { scansCommand } from '../../../shared/cli/commands/scans';
+import { reportFailure, type CliCommand } from '../../../shared/cli/io';
+import type { HistoryService } from '../../../shared/services/history';
+import { FORMULA_REASON, INJECTIONS, QUOTED_UPN, recordedHistory } from '../../support/history';
+import { day } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { runCli } from '../../support/cli';
 
 const ENV = { AZURE_TENANT_ID: TENANT };
 

@@ -1,8 +1,8 @@
-import { approveCommand, rejectCommand } from '../../shared/cli/commands/approve';
-import { remediateCommand, type RemediationEnvironmentFactory } from '../../shared/cli/commands/remediate';
-import type { CliCommand } from '../../shared/cli/io';
-import { REMEDIATIONS_QUEUE } from '../../shared/queue';
-import { startHarness, type Harness } from '../remediation/helpers';
+import { approveCommand, rejectCommand } from '../../../shared/cli/commands/approve';
+import { remediateCommand, type RemediationEnvironmentFactory } from '../../../shared/cli/commands/remediate';
+import type { CliCommand } from '../../../shared/cli/io';
+import { REMEDIATIONS_QUEUE } from '../../../shared/queue';
+import { startHarness, type Harness } from '../../support/harness';
 
 async function run(command: CliCommand, args: string[], h: Harness) {
   let stdout = '';
@@ -10,7 +10,7 @@ async function run(command: CliCommand, args: string[], h: Harness) {
   const code = await command
     .run(args, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: h.env, credential: h.credential })
     .catch(async (error: unknown) => {
-      const { reportFailure } = await import('../../shared/cli/io');
+      const { reportFailure } = await import('../../../shared/cli/io');
       return reportFailure({ stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) }, env: {} }, error);
     });
   return { code, stdout, stderr };

@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../support/cli';
-import { startTenant } from '../support/sim';
+import { runCli } from '../../support/cli';
+import { startTenant } from '../../support/sim';
+import { TENANT } from '../../support/fixtures/tenant';
 
 describe('audit-warden scan: what a user sees when something is wrong', () => {
   it('names the missing tenant id and exits 1, without a stack trace', async () => {
@@ -13,7 +14,7 @@ describe('audit-warden scan: what a user sees when something is wrong', () => {
   });
 
   it('names a bad base URL', async () => {
-    const result = await runCli(['scan', '--no-store'], { AZURE_TENANT_ID: '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f', EXCHANGE_BASE_URL: 'outlook' });
+    const result = await runCli(['scan', '--no-store'], { AZURE_TENANT_ID: TENANT, EXCHANGE_BASE_URL: 'outlook' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('EXCHANGE_BASE_URL: EXCHANGE_BASE_URL must be an absolute http(s) URL');
     expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -22,7 +23,7 @@ describe('audit-warden scan: what a user sees when something is wrong', () => {
   it('names the bad field of a policy file', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'aw-cli-')), 'policy.json');
     writeFileSync(path, JSON.stringify({ minimumAuditLogAgeDays: -5 }));
-    const result = await runCli(['scan', '--no-store', '--policy', path], { AZURE_TENANT_ID: '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f' });
+    const result = await runCli(['scan', '--no-store', '--policy', path], { AZURE_TENANT_ID: TENANT });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^audit-warden: The audit policy in policy file ${path} is not valid\\.\\n  - minimumAuditLogAgeDays: `));
   });

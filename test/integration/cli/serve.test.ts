@@ -1,12 +1,12 @@
-import { issueApprovalFormToken, signApprovalLinks } from '../../shared/approval/links';
-import { serveCommand, startLocalServer, type LocalServer } from '../../shared/cli/commands/serve';
-import type { CliIO } from '../../shared/cli/io';
-import { silentLogger } from '../../shared/logging';
-import { approveThroughEndpoint, decideThroughEndpoint, principalHeaders } from '../../scripts/approval-client';
-import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
-import type { ApprovalRequest } from '../../shared/store/approvals';
-import type { Harness } from '../remediation/helpers';
-import { ALICE, approvalFixture, MALLORY, observable, PUBLIC_BASE_URL, SIGNING_KEY } from '../approval-flow/helpers';
+import { issueApprovalFormToken, signApprovalLinks } from '../../../shared/approval/links';
+import { serveCommand, startLocalServer, type LocalServer } from '../../../shared/cli/commands/serve';
+import type { CliIO } from '../../../shared/cli/io';
+import { silentLogger } from '../../../shared/logging';
+import { approveThroughEndpoint, decideThroughEndpoint, principalHeaders } from '../../../scripts/approval-client';
+import type { RemediationEnvironment } from '../../../shared/app/remediation-environment';
+import type { ApprovalRequest } from '../../../shared/store/approvals';
+import type { Harness } from '../../support/harness';
+import { ALICE, approvalFixture, MALLORY, observable, PUBLIC_BASE_URL, SIGNING_KEY } from '../../support/approval';
 
 describe('audit-warden serve', () => {
   let h: Harness;

@@ -1,15 +1,15 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { createApprovalHandler } from '../../functions/approval-http';
-import { issueApprovalFormToken, signApprovalLink, signApprovalLinks } from '../../shared/approval/links';
-import { ApprovalFlow } from '../../shared/services/approval-flow';
-import { planRemediation } from '../../shared/services/remediation';
-import { readForm } from '../../scripts/approval-client';
-import { TeamsNotifier } from '../../shared/services/teams-digest';
-import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
-import type { ApprovalRequest } from '../../shared/store/approvals';
-import { startTeamsWebhookReceiver, type TeamsWebhookReceiver } from '../../sim/teams-webhook';
-import type { Harness } from '../remediation/helpers';
-import { registrationsOf } from '../support/registrations';
+import { createApprovalHandler } from '../../../functions/approval-http';
+import { issueApprovalFormToken, signApprovalLink, signApprovalLinks } from '../../../shared/approval/links';
+import { ApprovalFlow } from '../../../shared/services/approval-flow';
+import { planRemediation } from '../../../shared/services/remediation';
+import { readForm } from '../../../scripts/approval-client';
+import { TeamsNotifier } from '../../../shared/services/teams-digest';
+import type { RemediationEnvironment } from '../../../shared/app/remediation-environment';
+import type { ApprovalRequest } from '../../../shared/store/approvals';
+import { startTeamsWebhookReceiver, type TeamsWebhookReceiver } from '../../../sim/teams-webhook';
+import type { Harness } from '../../support/harness';
+import { registrationsOf } from '../../support/registrations';
 import {
   ALICE,
   approvalFixture,
@@ -23,7 +23,7 @@ import {
   PUBLIC_BASE_URL,
   SIGNING_KEY,
   type LogLine,
-} from '../approval-flow/helpers';
+} from '../../support/approval';
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 

@@ -1,14 +1,16 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { createQueryEventsHandler } from '../../functions/query-events';
-import { createQueryFindingsHandler } from '../../functions/query-findings';
-import { createQueryHistoryHandler } from '../../functions/query-history';
-import { createQueryScansHandler } from '../../functions/query-scans';
-import { HistoryService } from '../../shared/services/history';
-import { HistoryApi } from '../../shared/services/history-api';
-import { openStore } from '../../shared/store/open';
-import { INJECTIONS, recordedHistory } from '../services/history-fixture';
-import { day, objectIdOf, TENANT } from '../store/helpers';
-import { registrationsOf } from '../support/registrations';
+import { createQueryEventsHandler } from '../../../functions/query-events';
+import { createQueryFindingsHandler } from '../../../functions/query-findings';
+import { createQueryHistoryHandler } from '../../../functions/query-history';
+import { createQueryScansHandler } from '../../../functions/query-scans';
+import { HistoryService } from '../../../shared/services/history';
+import { HistoryApi } from '../../../shared/services/history-api';
+import { openStore } from '../../../shared/store/open';
+import { INJECTIONS, recordedHistory } from '../../support/history';
+import { day } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { registrationsOf } from '../../support/registrations';
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 

@@ -1,14 +1,14 @@
 import { InvocationContext, type Timer } from '@azure/functions';
-import { createQueueHandler } from '../../functions/lib/queue-handlers';
-import { nightlyScanHandler } from '../../functions/scan-timer';
-import { loggerFrom, silentLogger } from '../../shared/logging';
-import { MESSAGE_VERSION, REMEDIATIONS_QUEUE, VERIFICATIONS_QUEUE, type RemediationMessage } from '../../shared/queue';
-import { planRemediationFor } from '../../shared/remediation/plan';
-import { openScanEnvironment } from '../../shared/app/scan-environment';
-import { RemediationRetryError } from '../../shared/services/remediation';
-import { TableScanRecorder } from '../../shared/store/recorder';
-import { startHarness, type Harness } from '../remediation/helpers';
-import { registrationsOf } from '../support/registrations';
+import { createQueueHandler } from '../../../functions/lib/queue-handlers';
+import { nightlyScanHandler } from '../../../functions/scan-timer';
+import { loggerFrom, silentLogger } from '../../../shared/logging';
+import { MESSAGE_VERSION, REMEDIATIONS_QUEUE, VERIFICATIONS_QUEUE, type RemediationMessage } from '../../../shared/queue';
+import { planRemediationFor } from '../../../shared/remediation/plan';
+import { openScanEnvironment } from '../../../shared/app/scan-environment';
+import { RemediationRetryError } from '../../../shared/services/remediation';
+import { TableScanRecorder } from '../../../shared/store/recorder';
+import { startHarness, type Harness } from '../../support/harness';
+import { registrationsOf } from '../../support/registrations';
 
 function context(functionName: string, triggerMetadata: Record<string, unknown> | undefined = { id: 'msg-1', dequeueCount: 1 }) {
   const lines: Array<{ level: string; args: unknown[] }> = [];

@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
-import { testStorageConnectionString, uniqueName } from './storage';
+import { testStorageConnectionString, uniqueName } from '../../support/storage';
 
 describe('the Azurite started for the test run', () => {
   it('stores and reads back a table entity and a queue message', async () => {

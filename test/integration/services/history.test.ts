@@ -1,8 +1,9 @@
-import { allPages, HistoryService, type FindingView } from '../../shared/services/history';
-import type { AuditStore } from '../../shared/store/open';
-import { QueryParameterError } from '../../shared/services/history-params';
-import { day, objectIdOf } from '../store/helpers';
-import { FORMULA_REASON, INJECTIONS, QUOTED_UPN, recordedHistory } from './history-fixture';
+import { allPages, HistoryService, type FindingView } from '../../../shared/services/history';
+import type { AuditStore } from '../../../shared/store/open';
+import { QueryParameterError } from '../../../shared/services/history-params';
+import { day } from '../../support/fixtures/scan';
+import { objectIdOf } from '../../support/fixtures/user';
+import { FORMULA_REASON, INJECTIONS, QUOTED_UPN, recordedHistory } from '../../support/history';
 
 const keysOf = (items: FindingView[]) => items.map((finding) => finding.key).sort();
 

@@ -14,8 +14,8 @@ import {
   type LicenceModel,
   type SimMailbox,
   type SimulatedTenantServer,
-} from '../../sim';
-import { exchangeErrorText, HASHTABLE, invoke, invokeAll, invokeUrl, oracleFindingsFor } from './helpers';
+} from '../../../sim';
+import { exchangeErrorText, HASHTABLE, invoke, invokeAll, invokeUrl, oracleFindingsFor } from '../../support/sim-api';
 
 const findingsFor = (server: SimulatedTenantServer, objectId: string): string[] => oracleFindingsFor(groundTruth(server.tenant), objectId);
 

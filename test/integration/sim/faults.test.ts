@@ -1,5 +1,5 @@
-import { generateTenant, startSimulatedTenant, type SimulatedTenantServer } from '../../sim';
-import { exchangeToken, graphGet, graphToken, invoke, invokeUrl } from './helpers';
+import { generateTenant, startSimulatedTenant, type SimulatedTenantServer } from '../../../sim';
+import { exchangeToken, graphGet, graphToken, invoke, invokeUrl } from '../../support/sim-api';
 
 const CONCURRENCY_TEXT = 'You have reached the maximum number of concurrent requests per tenant. Please wait and try again';
 

@@ -10,8 +10,8 @@ import {
   TEAMS_PLAN_ID,
   type SimMailbox,
   type SimulatedTenantServer,
-} from '../../sim';
-import { graphGet, graphPost, HASHTABLE, invoke, oracleFindingsFor, readJson } from './helpers';
+} from '../../../sim';
+import { graphGet, graphPost, HASHTABLE, invoke, oracleFindingsFor, readJson } from '../../support/sim-api';
 
 interface PlanEntry {
   servicePlanId: string;

@@ -1,6 +1,6 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { generateTenant, startSimulatedTenant, type SimulatedTenantServer } from '../../sim';
-import { graphGet, invoke, readJson } from './helpers';
+import { generateTenant, startSimulatedTenant, type SimulatedTenantServer } from '../../../sim';
+import { graphGet, invoke, readJson } from '../../support/sim-api';
 
 const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';

@@ -1,5 +1,5 @@
-import { ADVANCED_AUDITING_PLAN_ID, generateTenant, groundTruth, groundTruthCoverage, startSimulatedTenant, type SimulatedTenant, type SimulatedTenantServer } from '../../sim';
-import { graphToken, invoke } from './helpers';
+import { ADVANCED_AUDITING_PLAN_ID, generateTenant, groundTruth, groundTruthCoverage, startSimulatedTenant, type SimulatedTenant, type SimulatedTenantServer } from '../../../sim';
+import { graphToken, invoke } from '../../support/sim-api';
 
 /**
  * The benchmark pages through 100,000 mailboxes (Graph $top=999, Exchange maxpagesize 1000). These

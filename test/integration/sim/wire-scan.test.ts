@@ -13,9 +13,9 @@ import {
   TEAMS_PLAN_ID,
   type LicenceModel,
   type SimulatedTenantServer,
-} from '../../sim';
-import { mulberry32 } from '../../sim/prng';
-import { findingKey, graphGet, graphPost, invoke, invokeAll } from './helpers';
+} from '../../../sim';
+import { mulberry32 } from '../../../sim/prng';
+import { findingKey, graphGet, graphPost, invoke, invokeAll } from '../../support/sim-api';
 
 interface GraphUser {
   id: string;

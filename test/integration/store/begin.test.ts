@@ -1,7 +1,10 @@
-import { ServiceError } from '../../shared/errors';
-import { openStore } from '../../shared/store/open';
-import { TableScanRecorder } from '../../shared/store/recorder';
-import { day, newStore, objectIdOf, observed, runAt, scan, TENANT } from './helpers';
+import { ServiceError } from '../../../shared/errors';
+import { openStore } from '../../../shared/store/open';
+import { TableScanRecorder } from '../../../shared/store/recorder';
+import { day, observed, runAt } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { newStore, scan } from '../../support/store';
 
 describe('beginning a scan record', () => {
   it('fails fast with a storage error that names the endpoint, never the key', async () => {

@@ -1,6 +1,9 @@
-import type { FindingValue } from '../../shared/domain/finding';
-import type { AuditStore } from '../../shared/store/open';
-import { day, newStore, objectIdOf, observed, scan, TENANT } from './helpers';
+import type { FindingValue } from '../../../shared/domain/finding';
+import type { AuditStore } from '../../../shared/store/open';
+import { day, observed } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { newStore, scan } from '../../support/store';
 
 /**
  * Two writers updating one finding: each read-modify-write carries the ETag it read, so a write

@@ -1,10 +1,13 @@
 import { odata } from '@azure/data-tables';
-import type { ObservedObject } from '../../shared/domain/ports';
-import type { AuditStore } from '../../shared/store/open';
-import { tenantPartitionRange } from '../../shared/store/keys';
-import { TableScanRecorder } from '../../shared/store/recorder';
-import { uniqueName } from '../support/storage';
-import { crashAfterWrites, day, newStore, objectIdOf, observed, runAt, scan } from './helpers';
+import type { ObservedObject } from '../../../shared/domain/ports';
+import type { AuditStore } from '../../../shared/store/open';
+import { tenantPartitionRange } from '../../../shared/store/keys';
+import { TableScanRecorder } from '../../../shared/store/recorder';
+import { uniqueName } from '../../support/storage';
+import { crashAfterWrites } from './crash';
+import { day, observed, runAt } from '../../support/fixtures/scan';
+import { objectIdOf } from '../../support/fixtures/user';
+import { newStore, scan } from '../../support/store';
 
 /**
  * A scan killed at any write, then re-run over the same tenant, must leave exactly what an

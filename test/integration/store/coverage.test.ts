@@ -1,7 +1,10 @@
-import { mailboxCoverage } from '../../shared/rules/coverage';
-import type { AuditStore } from '../../shared/store/open';
-import { TableScanRecorder } from '../../shared/store/recorder';
-import { day, newStore, objectIdOf, observed, runAt, scan, TENANT, uniformCoverage } from './helpers';
+import { mailboxCoverage } from '../../../shared/rules/coverage';
+import type { AuditStore } from '../../../shared/store/open';
+import { TableScanRecorder } from '../../../shared/store/recorder';
+import { day, observed, runAt, uniformCoverage } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { newStore, scan } from '../../support/store';
 
 async function snapshotCount(store: AuditStore): Promise<number> {
   let count = 0;

@@ -1,8 +1,12 @@
-import { findingKey } from '../../shared/domain/finding';
-import { eventShardOf } from '../../shared/store/events';
-import type { AuditStore } from '../../shared/store/open';
-import { uniqueName } from '../support/storage';
-import { day, newStore, objectIdOf, observed, scan, TENANT, type MailboxSpec } from './helpers';
+import { findingKey } from '../../../shared/domain/finding';
+import { eventShardOf } from '../../../shared/store/events';
+import type { AuditStore } from '../../../shared/store/open';
+import { uniqueName } from '../../support/storage';
+import type { MailboxSpec } from '../../support/fixtures/mailbox';
+import { day, observed } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { newStore, scan } from '../../support/store';
 
 async function allFindings(store: AuditStore) {
   const page = await store.findings.list(TENANT, { status: 'all' }, { pageSize: 1000 });

@@ -1,6 +1,9 @@
-import type { AuditStore } from '../../shared/store/open';
-import { pruneHistory } from '../../shared/store/prune';
-import { day, newStore, objectIdOf, observed, OTHER_TENANT, scan, TENANT } from './helpers';
+import type { AuditStore } from '../../../shared/store/open';
+import { pruneHistory } from '../../../shared/store/prune';
+import { day, observed } from '../../support/fixtures/scan';
+import { OTHER_TENANT, TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { newStore, scan } from '../../support/store';
 
 async function eventTypes(store: AuditStore, index: number, tenantId = TENANT) {
   const page = await store.events.forObject(tenantId, objectIdOf(index), { from: day(-400), to: day(400) }, { pageSize: 100 });

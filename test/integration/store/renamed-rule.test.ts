@@ -1,10 +1,13 @@
-import type { Finding, RuleId } from '../../shared/domain/finding';
-import { findingKey } from '../../shared/domain/finding';
-import { HistoryService } from '../../shared/services/history';
-import type { ObservedObject } from '../../shared/domain/ports';
-import { parseFindingKey } from '../../shared/store/findings';
-import type { AuditStore } from '../../shared/store/open';
-import { day, newStore, objectIdOf, observed, scan, TENANT } from './helpers';
+import type { Finding, RuleId } from '../../../shared/domain/finding';
+import { findingKey } from '../../../shared/domain/finding';
+import { HistoryService } from '../../../shared/services/history';
+import type { ObservedObject } from '../../../shared/domain/ports';
+import { parseFindingKey } from '../../../shared/store/findings';
+import type { AuditStore } from '../../../shared/store/open';
+import { day, observed } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { objectIdOf } from '../../support/fixtures/user';
+import { newStore, scan } from '../../support/store';
 
 /** The id the 2025 pack gave the AuditLogAgeLimit rule, as rows written then still carry it. */
 const OLD_ID = 'retention-too-short' as RuleId;

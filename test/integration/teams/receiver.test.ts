@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { type TeamsWebhookReceiver, startTeamsWebhookReceiver } from '../../sim/teams-webhook';
-import { ApprovalSigningKey, signApprovalLinks } from '../../shared/approval';
-import type { Logger } from '../../shared/logging';
-import { TeamsWebhookError, TeamsWebhookSender, buildDecisionCard, buildDigestCard } from '../../shared/teams';
-import { PUBLIC_BASE_URL, SCANNED_AT, hugeDigest } from './fixtures';
+import { type TeamsWebhookReceiver, startTeamsWebhookReceiver } from '../../../sim/teams-webhook';
+import { ApprovalSigningKey, signApprovalLinks } from '../../../shared/approval';
+import type { Logger } from '../../../shared/logging';
+import { TeamsWebhookError, TeamsWebhookSender, buildDecisionCard, buildDigestCard } from '../../../shared/teams';
+import { hugeDigest, PUBLIC_BASE_URL, SCANNED_AT } from '../../support/fixtures/digest';
 
 let receiver: TeamsWebhookReceiver | undefined;
 let outputDir: string | undefined;

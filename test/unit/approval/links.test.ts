@@ -9,8 +9,8 @@ import {
   signApprovalLinks,
   verifyApprovalFormToken,
   verifyApprovalToken,
-} from '../../shared/approval';
-import { ValidationError, describeError } from '../../shared/errors';
+} from '../../../shared/approval';
+import { ValidationError, describeError } from '../../../shared/errors';
 
 const KEY_TEXT = randomBytes(32).toString('base64');
 const key = ApprovalSigningKey.parse(KEY_TEXT);

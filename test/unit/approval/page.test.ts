@@ -10,8 +10,8 @@ import {
   renderConfirmationPage,
   renderResultPage,
   signApprovalLink,
-} from '../../shared/approval';
-import { ValidationError } from '../../shared/errors';
+} from '../../../shared/approval';
+import { ValidationError } from '../../../shared/errors';
 
 const KEY_TEXT = randomBytes(32).toString('base64');
 const key = ApprovalSigningKey.parse(KEY_TEXT);

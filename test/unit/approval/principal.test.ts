@@ -5,11 +5,11 @@ import {
   isAllowedApprover,
   parseApprovers,
   parseClientPrincipal,
-} from '../../shared/approval';
-import { ValidationError } from '../../shared/errors';
+} from '../../../shared/approval';
+import { ValidationError } from '../../../shared/errors';
+import { TENANT } from '../../support/fixtures/tenant';
 
 const OID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
-const TID = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
 const GROUP = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 const UPN = 'Adele.Vance@Contoso.example';
 
@@ -30,7 +30,7 @@ function easyAuthHeaders(overrides: Record<string, string | undefined> = {}): Re
   const headers: Record<string, string | undefined> = {
     'x-ms-client-principal': principalHeader([
       { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OID },
-      { typ: 'http://schemas.microsoft.com/identity/claims/tenantid', val: TID },
+      { typ: 'http://schemas.microsoft.com/identity/claims/tenantid', val: TENANT },
       { typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', val: UPN },
       { typ: 'name', val: 'Adele Vance' },
       { typ: 'groups', val: GROUP.toUpperCase() },
@@ -63,7 +63,7 @@ describe('parseClientPrincipal', () => {
       idp: 'aad',
       groups: [GROUP, '11111111-2222-3333-4444-555555555555'],
       groupsOverage: false,
-      tenantId: TID,
+      tenantId: TENANT,
     });
   });
 

@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_POLICY, loadPolicy, parsePolicy } from '../../shared/config/policy';
-import { RULE_IDS } from '../../shared/domain/finding';
-import { describeError, ValidationError } from '../../shared/errors';
-import { compilePolicy } from '../../shared/rules/compiled-policy';
-import { modeFor } from '../../shared/rules/pack';
+import { DEFAULT_POLICY, loadPolicy, parsePolicy } from '../../../shared/config/policy';
+import { RULE_IDS } from '../../../shared/domain/finding';
+import { describeError, ValidationError } from '../../../shared/errors';
+import { compilePolicy } from '../../../shared/rules/compiled-policy';
+import { modeFor } from '../../../shared/rules/pack';
 
 function policyFile(content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'aw-policy-')), 'policy.json');

@@ -1,12 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings, parseSettings } from '../../shared/config/settings';
-import { describeError, ValidationError } from '../../shared/errors';
-import { credentialFor } from '../../shared/store/credential';
-import { openStoreFromSettings } from '../../shared/store/open';
-
-const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
+import { loadSettings, parseSettings } from '../../../shared/config/settings';
+import { describeError, ValidationError } from '../../../shared/errors';
+import { credentialFor } from '../../../shared/store/credential';
+import { openStoreFromSettings } from '../../../shared/store/open';
+import { TENANT } from '../../support/fixtures/tenant';
 
 function failure(fn: () => unknown): string {
   try {

@@ -1,6 +1,6 @@
-import { ExchangeCommandError, ServiceError } from '../../shared/errors';
-import { ExchangeClient, type ExchangeClientOptions, ExchangeInvokeError } from '../../shared/exchange';
-import { type ApiEvent, QUICK_RETRY_MS } from '../../shared/http';
+import { ExchangeCommandError, ServiceError } from '../../../shared/errors';
+import { ExchangeClient, type ExchangeClientOptions, ExchangeInvokeError } from '../../../shared/exchange';
+import { type ApiEvent, QUICK_RETRY_MS } from '../../../shared/http';
 import {
   FAKE_TOKEN,
   type Handler,
@@ -11,9 +11,9 @@ import {
   sendText,
   startServer,
   visibleText,
-} from './support/local-server';
+} from '../../support/local-server';
+import { TENANT } from '../../support/fixtures/tenant';
 
-const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
 const SCOPE = 'https://outlook.office365.com/.default';
 const CONCURRENCY_TEXT = 'You have reached the maximum number of concurrent requests per tenant. Please wait and try again.';
 

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../shared/errors';
+import { ValidationError } from '../../../shared/errors';
 import {
   ExchangeClient,
   ExchangeRecordError,
@@ -14,10 +14,9 @@ import {
   setOrganizationAuditDisabled,
   streamBypassAssociations,
   streamMailboxes,
-} from '../../shared/exchange';
-import { type Handler, type LocalServer, type RecordedRequest, fakeCredential, rejectionOf, sendJson, startServer } from './support/local-server';
-
-const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
+} from '../../../shared/exchange';
+import { type Handler, type LocalServer, type RecordedRequest, fakeCredential, rejectionOf, sendJson, startServer } from '../../support/local-server';
+import { TENANT } from '../../support/fixtures/tenant';
 
 let server: LocalServer | undefined;
 afterEach(async () => {

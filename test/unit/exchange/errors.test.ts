@@ -1,4 +1,4 @@
-import { ExchangeCommandError } from '../../shared/errors';
+import { ExchangeCommandError } from '../../../shared/errors';
 import {
   auditRefusalOf,
   ExchangeInvokeError,
@@ -6,7 +6,7 @@ import {
   isExchangeNotFound,
   readExchangeErrorBody,
   splitExchangeMessage,
-} from '../../shared/exchange';
+} from '../../../shared/exchange';
 
 describe('splitExchangeMessage', () => {
   it('splits "<errorId>|<Exception class>|<text>"', () => {

@@ -1,4 +1,4 @@
-import { ADMIN_AUDIT_LOG_PROPERTIES, ExchangeRecordError, toBypassAssociation, toIngestionEnabled, toMailboxSnapshot, toOrganizationSnapshot } from '../../shared/exchange';
+import { ADMIN_AUDIT_LOG_PROPERTIES, ExchangeRecordError, toBypassAssociation, toIngestionEnabled, toMailboxSnapshot, toOrganizationSnapshot } from '../../../shared/exchange';
 
 const GUID = '5b0e9f2c-9a57-4bde-9d0e-1f2a3b4c5d6e';
 const ENTRA_ID = '0c8d2d4e-7a1b-4c3d-8e9f-a0b1c2d3e4f5';

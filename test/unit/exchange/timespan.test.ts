@@ -1,4 +1,4 @@
-import { formatTimeSpanDays, parseTimeSpanSeconds, timeSpanToWholeDays } from '../../shared/exchange/timespan';
+import { formatTimeSpanDays, parseTimeSpanSeconds, timeSpanToWholeDays } from '../../../shared/exchange/timespan';
 
 const DAY = 86_400;
 

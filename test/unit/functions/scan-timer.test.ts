@@ -1,15 +1,16 @@
 import { InvocationContext, type Timer } from '@azure/functions';
-import { DEFAULT_POLICY } from '../../shared/config/policy';
-import { parseSettings } from '../../shared/config/settings';
-import type { ScanEnvironment } from '../../shared/app/scan-environment';
-import type { ObservedObject, ScanRecorder } from '../../shared/domain/ports';
-import type { TenantReader } from '../../shared/services/scan';
-import { nightlyScanHandler, scanSchedule } from '../../functions/scan-timer';
-import { registrationsOf } from '../support/registrations';
-import { loggerFrom } from '../../shared/logging';
-import { auditingOrganization, cleanMailbox, premiumLicence } from '../support/tenant-fakes';
-
-const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
+import { DEFAULT_POLICY } from '../../../shared/config/policy';
+import { parseSettings } from '../../../shared/config/settings';
+import type { ScanEnvironment } from '../../../shared/app/scan-environment';
+import type { ObservedObject, ScanRecorder } from '../../../shared/domain/ports';
+import type { TenantReader } from '../../../shared/services/scan';
+import { nightlyScanHandler, scanSchedule } from '../../../functions/scan-timer';
+import { registrationsOf } from '../../support/registrations';
+import { loggerFrom } from '../../../shared/logging';
+import { licenceOf } from '../../support/fixtures/licence';
+import { mailboxOf } from '../../support/fixtures/mailbox';
+import { anOrganization } from '../../support/fixtures/organization';
+import { TENANT } from '../../support/fixtures/tenant';
 
 /** A read-and-record night over a scan environment: no planning, no digest. */
 function night(environment: ScanEnvironment) {
@@ -53,16 +54,16 @@ describe('nightly-scan timer function', () => {
       complete: async () => ({ opened: [], resolved: [], gone: [], stillOpen: 0 }),
       fail: async () => undefined,
     };
-    const drifted = { ...cleanMailbox('u2'), auditEnabled: false };
+    const drifted = { ...mailboxOf('u2'), auditEnabled: false };
     const reader: TenantReader = {
-      organization: async () => auditingOrganization(),
+      organization: async () => anOrganization(),
       licensedUsers: async function* () {
-        yield premiumLicence('u1');
-        yield premiumLicence('u2');
+        yield licenceOf('u1');
+        yield licenceOf('u2');
       },
       bypassAssociations: async function* () {},
       mailboxes: async function* () {
-        yield cleanMailbox('u1');
+        yield mailboxOf('u1');
         yield drifted;
       },
       apiUsage: () => ({ calls: 3, throttled: 0 }),

@@ -1,6 +1,6 @@
 import { Client } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
-import { ServiceError, ValidationError } from '../../shared/errors';
+import { ServiceError, ValidationError } from '../../../shared/errors';
 import {
   type GraphClient,
   type GraphClientOptions,
@@ -12,8 +12,8 @@ import {
   reprocessLicenseAssignment,
   getUser,
   streamLicensedUsers,
-} from '../../shared/graph';
-import { type ApiEvent, QUICK_RETRY_MS } from '../../shared/http';
+} from '../../../shared/graph';
+import { type ApiEvent, QUICK_RETRY_MS } from '../../../shared/http';
 import {
   FAKE_TOKEN,
   type Handler,
@@ -24,7 +24,7 @@ import {
   sendText,
   startServer,
   visibleText,
-} from '../exchange/support/local-server';
+} from '../../support/local-server';
 
 const SCOPE = 'https://graph.microsoft.com/.default';
 const PLAN = '2f442157-a11c-46b9-ae5b-6e39ff4e5849';

@@ -1,5 +1,5 @@
-import { ADVANCED_AUDITING_PLAN_ID } from '../../shared/domain/audit';
-import { type GraphLicensedUser, graphUserSchema, resolveAdvancedAuditing } from '../../shared/graph';
+import { ADVANCED_AUDITING_PLAN_ID } from '../../../shared/domain/audit';
+import { type GraphLicensedUser, graphUserSchema, resolveAdvancedAuditing } from '../../../shared/graph';
 
 const PLAN = ADVANCED_AUDITING_PLAN_ID;
 const E5 = '06ebc4ee-1bb5-47dd-8120-11324bc54e06';

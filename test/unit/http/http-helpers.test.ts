@@ -1,5 +1,5 @@
 import { type HttpClient, type PipelineRequest, type PipelineResponse, RestError, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { redactSecrets } from '../../shared/errors/redact';
+import { redactSecrets } from '../../../shared/errors/redact';
 import {
   QUICK_RETRY_MS,
   Semaphore,
@@ -11,7 +11,7 @@ import {
   resolveRetryPolicy,
   retryAfterStrategy,
   unreachableStrategy,
-} from '../../shared/http';
+} from '../../../shared/http';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');

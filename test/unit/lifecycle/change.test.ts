@@ -1,5 +1,7 @@
-import { planChange, planClose, planObservation } from '../../shared/lifecycle';
-import { aFinding, after, aScan, day, TENANT } from './fixtures';
+import { planChange, planClose, planObservation } from '../../../shared/lifecycle';
+import { aFinding, after } from '../../support/fixtures/finding';
+import { aScan, day } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
 
 describe('planChange: what remediation and approval change', () => {
   const open = after(planObservation(undefined, aFinding(), undefined, aScan(day(1))));

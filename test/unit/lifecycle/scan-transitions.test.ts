@@ -1,7 +1,11 @@
-import { detailHashOf, planClose, planObservation, type FindingState } from '../../shared/lifecycle';
-import { aFinding, after, anException, aScan, day, MAILBOX, TENANT } from './fixtures';
+import { detailHashOf, planClose, planObservation, type FindingState } from '../../../shared/lifecycle';
+import { aFinding, after } from '../../support/fixtures/finding';
+import { anException } from '../../support/fixtures/policy';
+import { aScan, day } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
+import { OBJECT_ID } from '../../support/fixtures/user';
 
-const KEY = `mailitemsaccessed-missing|${MAILBOX}|Owner`;
+const KEY = `mailitemsaccessed-missing|${OBJECT_ID}|Owner`;
 
 describe('planObservation: what a scan seeing a finding changes', () => {
   it('opens a finding on first sight: episode 1, a detected event numbered 1', () => {

@@ -1,5 +1,6 @@
-import { ACTIVE_STATUSES, canonicalJson, detailHashOf, FINDING_STATUSES, isActiveStatus } from '../../shared/lifecycle';
-import { aFinding, anException } from './fixtures';
+import { ACTIVE_STATUSES, canonicalJson, detailHashOf, FINDING_STATUSES, isActiveStatus } from '../../../shared/lifecycle';
+import { aFinding } from '../../support/fixtures/finding';
+import { anException } from '../../support/fixtures/policy';
 
 describe('finding statuses', () => {
   it('counts every status but resolved and gone as active (the drift still exists)', () => {

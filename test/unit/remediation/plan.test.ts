@@ -1,9 +1,9 @@
-import { DEFAULT_POLICY, parsePolicy } from '../../shared/config/policy';
-import { RULE_IDS, type Finding } from '../../shared/domain/finding';
-import type { SubscribedSku } from '../../shared/graph';
-import { encodeQueueMessage, decodeQueueMessageText, parseQueueMessage, QueueMessageError, type RemediationMessage } from '../../shared/queue';
-import { directAssignmentFor, type LicenceUser } from '../../shared/remediation/licence';
-import { effectiveMode, splitByBlastRadius } from '../../shared/remediation/modes';
+import { DEFAULT_POLICY, parsePolicy } from '../../../shared/config/policy';
+import { RULE_IDS, type Finding } from '../../../shared/domain/finding';
+import type { SubscribedSku } from '../../../shared/graph';
+import { encodeQueueMessage, decodeQueueMessageText, parseQueueMessage, QueueMessageError, type RemediationMessage } from '../../../shared/queue';
+import { directAssignmentFor, type LicenceUser } from '../../../shared/remediation/licence';
+import { effectiveMode, splitByBlastRadius } from '../../../shared/remediation/modes';
 import {
   CHANGE_KINDS_BY_RULE,
   idempotencyKeyOf,
@@ -13,12 +13,12 @@ import {
   type LicenceContext,
   type PlanningContext,
   type RemediationPlan,
-} from '../../shared/remediation/plan';
-import { addsLicenceGatedAction, refusalHolds } from '../../shared/remediation/refusal';
-import { RULE_METADATA } from '../../shared/rules/pack';
+} from '../../../shared/remediation/plan';
+import { addsLicenceGatedAction, refusalHolds } from '../../../shared/remediation/refusal';
+import { RULE_METADATA } from '../../../shared/rules/pack';
+import { TENANT } from '../../support/fixtures/tenant';
 
 const MAILBOX = '6f1c2a8e-1111-4222-8333-944455556666';
-const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
 const E5 = '06ebc4ee-1bb5-47dd-8120-11324bc54e06';
 const AUDIT_PLAN_ID = '2f442157-a11c-46b9-ae5b-6e39ff4e5849';
 const TEAMS = '57ff2da0-773e-42df-b2af-ffb7a2317929';

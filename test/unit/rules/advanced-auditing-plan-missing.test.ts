@@ -1,6 +1,7 @@
-import { advancedAuditingPlanMissing } from '../../shared/rules/advanced-auditing-plan-missing';
-import { MAILBOX_TYPE_NOT_IN_POLICY, NO_LICENCE } from '../../shared/rules/scope';
-import { COMPLIANCE_SKU, E5_SKU, mailboxInput, sharedMailboxInput } from './fixtures';
+import { advancedAuditingPlanMissing } from '../../../shared/rules/advanced-auditing-plan-missing';
+import { MAILBOX_TYPE_NOT_IN_POLICY, NO_LICENCE } from '../../../shared/rules/scope';
+import { COMPLIANCE_SKU, E5_SKU } from '../../support/fixtures/licence';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 describe('advanced-auditing-plan-missing', () => {
   it('is a mailbox rule with its id', () => {

@@ -1,7 +1,9 @@
-import { auditActionsMissing } from '../../shared/rules/audit-actions-missing';
-import { compilePolicy } from '../../shared/rules/compiled-policy';
-import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../shared/rules/scope';
-import { aPolicy, defaultActions, mailboxInput, sharedMailboxInput, without } from './fixtures';
+import { auditActionsMissing } from '../../../shared/rules/audit-actions-missing';
+import { compilePolicy } from '../../../shared/rules/compiled-policy';
+import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../../shared/rules/scope';
+import { defaultActions, without } from '../../support/fixtures/mailbox';
+import { aPolicy } from '../../support/fixtures/policy';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 describe('audit-actions-missing', () => {
   it('is a mailbox rule with its id', () => {

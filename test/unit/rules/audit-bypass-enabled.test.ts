@@ -1,5 +1,5 @@
-import { auditBypassEnabled } from '../../shared/rules/audit-bypass-enabled';
-import { bypassInput } from './fixtures';
+import { auditBypassEnabled } from '../../../shared/rules/audit-bypass-enabled';
+import { bypassInput } from './inputs';
 
 describe('audit-bypass-enabled', () => {
   it('is a bypass-association rule with its id', () => {

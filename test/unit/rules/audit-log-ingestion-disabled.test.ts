@@ -1,7 +1,9 @@
-import { auditLogIngestionDisabled } from '../../shared/rules/audit-log-ingestion-disabled';
-import { evaluateOrganization } from '../../shared/rules/evaluator';
-import { ORGANIZATION_RULES, RULE_METADATA } from '../../shared/rules/pack';
-import { ORG, aPolicy, organizationInput } from './fixtures';
+import { auditLogIngestionDisabled } from '../../../shared/rules/audit-log-ingestion-disabled';
+import { evaluateOrganization } from '../../../shared/rules/evaluator';
+import { ORGANIZATION_RULES, RULE_METADATA } from '../../../shared/rules/pack';
+import { ORG } from '../../support/fixtures/organization';
+import { aPolicy } from '../../support/fixtures/policy';
+import { organizationInput } from './inputs';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 

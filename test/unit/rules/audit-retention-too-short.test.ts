@@ -1,8 +1,10 @@
-import { auditRetentionTooShort, unifiedAuditRetention } from '../../shared/rules/audit-retention-too-short';
-import { evaluateMailbox } from '../../shared/rules/evaluator';
-import { RULE_METADATA } from '../../shared/rules/pack';
-import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../shared/rules/scope';
-import { OBJECT_ID, UPN, aPolicy, mailboxInput, sharedMailboxInput } from './fixtures';
+import { auditRetentionTooShort, unifiedAuditRetention } from '../../../shared/rules/audit-retention-too-short';
+import { evaluateMailbox } from '../../../shared/rules/evaluator';
+import { RULE_METADATA } from '../../../shared/rules/pack';
+import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../../shared/rules/scope';
+import { aPolicy } from '../../support/fixtures/policy';
+import { OBJECT_ID, UPN } from '../../support/fixtures/user';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 /** An E3 user: Audit (Standard) only. */

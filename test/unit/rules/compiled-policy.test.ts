@@ -1,6 +1,8 @@
-import { compilePolicy, exceptionExpiresAt, requiredActionsFor } from '../../shared/rules/compiled-policy';
-import { mailboxInScope, premiumActionsRequired } from '../../shared/rules/scope';
-import { aPolicy, defaultActions, mailboxInput, sharedMailboxInput, without } from './fixtures';
+import { compilePolicy, exceptionExpiresAt, requiredActionsFor } from '../../../shared/rules/compiled-policy';
+import { mailboxInScope, premiumActionsRequired } from '../../../shared/rules/scope';
+import { defaultActions, without } from '../../support/fixtures/mailbox';
+import { aPolicy } from '../../support/fixtures/policy';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 describe('requiredActionsFor', () => {
   it("is Microsoft's default list, sorted, with the premium actions only when they are required", () => {

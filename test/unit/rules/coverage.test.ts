@@ -1,5 +1,5 @@
-import { LOGON_TYPES, type LogonType } from '../../shared/domain/audit';
-import type { Finding, RuleId } from '../../shared/domain/finding';
+import { LOGON_TYPES, type LogonType } from '../../../shared/domain/audit';
+import type { Finding, RuleId } from '../../../shared/domain/finding';
 import {
   COVERAGE_STATES,
   addToTally,
@@ -14,19 +14,15 @@ import {
   type CoverageInput,
   type CoverageState,
   type MailboxCoverage,
-} from '../../shared/rules/coverage';
-import { evaluateMailbox, evaluateOrganization } from '../../shared/rules/evaluator';
-import { RULE_METADATA } from '../../shared/rules/pack';
-import {
-  ORG,
-  aPolicy,
-  defaultActions,
-  mailboxInput,
-  organizationInput,
-  sharedMailboxInput,
-  without,
-  type MailboxInputFields,
-} from './fixtures';
+} from '../../../shared/rules/coverage';
+import { evaluateMailbox, evaluateOrganization } from '../../../shared/rules/evaluator';
+import { RULE_METADATA } from '../../../shared/rules/pack';
+import { aFinding } from '../../support/fixtures/finding';
+import { defaultActions, without } from '../../support/fixtures/mailbox';
+import { ORG } from '../../support/fixtures/organization';
+import { aPolicy } from '../../support/fixtures/policy';
+import { uniformCoverage } from '../../support/fixtures/scan';
+import { mailboxInput, type MailboxInputFields, organizationInput, sharedMailboxInput } from './inputs';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 
@@ -50,53 +46,39 @@ function states(coverage: MailboxCoverage): [CoverageState, CoverageState, Cover
   return [coverage.byLogonType.Owner.state, coverage.byLogonType.Delegate.state, coverage.byLogonType.Admin.state];
 }
 
-function every(state: CoverageState, reasons: RuleId[]): MailboxCoverage {
-  const entry = { state, reasons };
-  return { verdict: state, byLogonType: { Owner: entry, Delegate: entry, Admin: entry } };
-}
-
 /** A finding made by hand, for rules whose inputs are awkward to build (the verdict only reads ruleId, logonType, severity, error). */
-function aFinding(ruleId: RuleId, fields: Partial<Finding> = {}): Finding {
-  return {
-    ruleId,
-    objectType: 'mailbox',
-    objectId: 'm1',
-    userPrincipalName: 'm1@contoso.com',
-    severity: RULE_METADATA[ruleId].severity,
-    expected: null,
-    actual: null,
-    ...fields,
-  };
+function findingOf(ruleId: RuleId, fields: Partial<Finding> = {}): Finding {
+  return aFinding({ ruleId, logonType: undefined, severity: RULE_METADATA[ruleId].severity, expected: null, actual: null, ...fields });
 }
 
 describe('mailboxCoverage', () => {
   describe('recorded', () => {
     it('when nothing is found on the mailbox or the organization', () => {
-      expect(verdict()).toEqual(every('recorded', []));
-      expect(verdict({ mailboxFindings: mailboxFindings(), organizationFindings: organizationFindings() })).toEqual(every('recorded', []));
+      expect(verdict()).toEqual(uniformCoverage('recorded', []));
+      expect(verdict({ mailboxFindings: mailboxFindings(), organizationFindings: organizationFindings() })).toEqual(uniformCoverage('recorded', []));
     });
 
     it('ignores an audit-bypass-enabled finding on another account: bypasses are judged per account', () => {
-      const other = aFinding('audit-bypass-enabled', { objectType: 'bypass-association', objectId: 'svc', expected: false, actual: true });
-      expect(verdict({ mailboxFindings: [other] })).toEqual(every('recorded', []));
+      const other = findingOf('audit-bypass-enabled', { objectType: 'bypass-association', objectId: 'svc', expected: false, actual: true });
+      expect(verdict({ mailboxFindings: [other] })).toEqual(uniformCoverage('recorded', []));
     });
   });
 
   describe('not recorded, for every logon type', () => {
     it('org auditing off (org-audit-disabled)', () => {
       const coverage = verdict({ mailboxFindings: mailboxFindings(), organizationFindings: organizationFindings({ auditDisabled: true }) });
-      expect(coverage).toEqual(every('not-recorded', ['org-audit-disabled']));
+      expect(coverage).toEqual(uniformCoverage('not-recorded', ['org-audit-disabled']));
     });
 
     it('unified audit log ingestion off (audit-log-ingestion-disabled)', () => {
       const coverage = verdict({ organizationFindings: organizationFindings({ unifiedAuditLogIngestionEnabled: false }) });
-      expect(coverage).toEqual(every('not-recorded', ['audit-log-ingestion-disabled']));
+      expect(coverage).toEqual(uniformCoverage('not-recorded', ['audit-log-ingestion-disabled']));
     });
 
     it('Exchange not applying the licence (licence-inherited-blocks-mia), although every list has MailItemsAccessed', () => {
       const findings = mailboxFindings({ plan: { source: 'group', viaGroups: ['g1'] }, mailbox: { persistedCapabilities: [] } });
       expect(findings.map((f) => f.ruleId)).toEqual(['licence-inherited-blocks-mia']);
-      expect(verdict({ mailboxFindings: findings })).toEqual(every('not-recorded', ['licence-inherited-blocks-mia']));
+      expect(verdict({ mailboxFindings: findings })).toEqual(uniformCoverage('not-recorded', ['licence-inherited-blocks-mia']));
     });
 
     it('a room mailbox in scope with AuditEnabled False (the high finding)', () => {
@@ -104,7 +86,7 @@ describe('mailboxCoverage', () => {
       const policy = aPolicy({ mailboxTypes: ['UserMailbox', 'SharedMailbox', 'RoomMailbox'], auditRetentionPolicies: [{ days: 365, users: 'all' }] });
       const findings = mailboxFindings({ policy, plan: null, mailbox: { recipientTypeDetails: 'RoomMailbox', auditEnabled: false } });
       expect(findings).toEqual([expect.objectContaining({ ruleId: 'mailbox-audit-disabled', severity: 'high' })]);
-      expect(verdict({ mailboxFindings: findings })).toEqual(every('not-recorded', ['mailbox-audit-disabled']));
+      expect(verdict({ mailboxFindings: findings })).toEqual(uniformCoverage('not-recorded', ['mailbox-audit-disabled']));
     });
   });
 
@@ -142,17 +124,17 @@ describe('mailboxCoverage', () => {
     it('when Get-AdminAuditLogConfig could not be read: unknown is never recorded', () => {
       const findings = organizationFindings({ unifiedAuditLogIngestionEnabled: null, ingestionReadError: '403 Forbidden' });
       expect(findings).toEqual([expect.objectContaining({ ruleId: 'audit-log-ingestion-disabled', error: expect.stringContaining('403 Forbidden') })]);
-      expect(verdict({ organizationFindings: findings })).toEqual(every('not-recorded', ['audit-log-ingestion-disabled']));
+      expect(verdict({ organizationFindings: findings })).toEqual(uniformCoverage('not-recorded', ['audit-log-ingestion-disabled']));
     });
 
     it('when a rule that decides recording failed on the mailbox (an error finding)', () => {
-      const failed = aFinding('mailitemsaccessed-missing', { error: 'TypeError: boom' });
-      expect(verdict({ mailboxFindings: [failed] })).toEqual(every('not-recorded', ['mailitemsaccessed-missing']));
+      const failed = findingOf('mailitemsaccessed-missing', { error: 'TypeError: boom' });
+      expect(verdict({ mailboxFindings: [failed] })).toEqual(uniformCoverage('not-recorded', ['mailitemsaccessed-missing']));
     });
 
     it('while a hygiene rule that failed only puts the mailbox at risk', () => {
-      const failed = aFinding('audit-retention-too-short', { error: 'TypeError: boom' });
-      expect(verdict({ mailboxFindings: [failed] })).toEqual(every('at-risk', ['audit-retention-too-short']));
+      const failed = findingOf('audit-retention-too-short', { error: 'TypeError: boom' });
+      expect(verdict({ mailboxFindings: [failed] })).toEqual(uniformCoverage('at-risk', ['audit-retention-too-short']));
     });
   });
 
@@ -172,26 +154,26 @@ describe('mailboxCoverage', () => {
         })(),
       ]) {
         expect(findings).toEqual([expect.objectContaining({ ruleId: 'mailbox-audit-disabled', severity: 'low' })]);
-        expect(verdict({ mailboxFindings: findings })).toEqual(every('at-risk', ['mailbox-audit-disabled']));
+        expect(verdict({ mailboxFindings: findings })).toEqual(uniformCoverage('at-risk', ['mailbox-audit-disabled']));
       }
     });
 
     it('the unified audit log keeping records too briefly (audit-retention-too-short)', () => {
       const findings = mailboxFindings({ plan: { skuIncludesPlan: false, enabled: false, capabilityStatus: null, source: 'none' } });
       expect(findings.map((f) => f.ruleId)).toEqual(['audit-retention-too-short']);
-      expect(verdict({ mailboxFindings: findings })).toEqual(every('at-risk', ['audit-retention-too-short']));
+      expect(verdict({ mailboxFindings: findings })).toEqual(uniformCoverage('at-risk', ['audit-retention-too-short']));
     });
 
     it('the Audit (Premium) plan switched off (advanced-auditing-plan-missing, beside the retention it costs)', () => {
       const findings = mailboxFindings({ plan: { enabled: false, disabledInSkus: ['sku'], capabilityStatus: null } });
       expect(findings.map((f) => f.ruleId)).toEqual(['audit-retention-too-short', 'advanced-auditing-plan-missing']);
-      expect(verdict({ mailboxFindings: findings })).toEqual(every('at-risk', ['advanced-auditing-plan-missing', 'audit-retention-too-short']));
+      expect(verdict({ mailboxFindings: findings })).toEqual(uniformCoverage('at-risk', ['advanced-auditing-plan-missing', 'audit-retention-too-short']));
     });
 
     it('the mailbox audit log kept too briefly (mailbox-audit-log-age-short)', () => {
       const findings = mailboxFindings({ mailbox: { auditLogAgeLimitDays: 90 } });
       expect(findings.map((f) => f.ruleId)).toEqual(['mailbox-audit-log-age-short']);
-      expect(verdict({ mailboxFindings: findings })).toEqual(every('at-risk', ['mailbox-audit-log-age-short']));
+      expect(verdict({ mailboxFindings: findings })).toEqual(uniformCoverage('at-risk', ['mailbox-audit-log-age-short']));
     });
 
     it('other actions missing for one logon type (audit-actions-missing): only that logon type', () => {
@@ -223,8 +205,8 @@ describe('mailboxCoverage', () => {
         'default-audit-set-customised',
       ]);
       for (const ruleId of hygiene) {
-        const finding = aFinding(ruleId, ruleId === 'mailbox-audit-disabled' ? { severity: 'low' } : {});
-        expect(verdict({ mailboxFindings: [finding] })).toEqual(every('at-risk', [ruleId]));
+        const finding = findingOf(ruleId, ruleId === 'mailbox-audit-disabled' ? { severity: 'low' } : {});
+        expect(verdict({ mailboxFindings: [finding] })).toEqual(uniformCoverage('at-risk', [ruleId]));
       }
     });
   });
@@ -251,14 +233,14 @@ describe('mailboxCoverage', () => {
       const policy = aPolicy({ exceptions: [{ object: ORG, rule: 'org-audit-disabled', reason: 'migration', expires: '2027-01-31' }] });
       const evaluation = evaluateOrganization(organizationInput({ auditDisabled: true }, policy), NOW);
       expect(evaluation.findings).toEqual([]);
-      expect(verdict({ organizationFindings: evaluation.excepted.map((item) => item.finding) })).toEqual(every('not-recorded', ['org-audit-disabled']));
+      expect(verdict({ organizationFindings: evaluation.excepted.map((item) => item.finding) })).toEqual(uniformCoverage('not-recorded', ['org-audit-disabled']));
     });
   });
 
   it('takes the worst state per logon type and for the verdict, keeping every reason', () => {
     const coverage = verdict({
       organizationFindings: [],
-      mailboxFindings: [aFinding('mailitemsaccessed-missing', { logonType: 'Admin' }), aFinding('mailbox-audit-log-age-short'), aFinding('audit-actions-missing', { logonType: 'Owner' })],
+      mailboxFindings: [findingOf('mailitemsaccessed-missing', { logonType: 'Admin' }), findingOf('mailbox-audit-log-age-short'), findingOf('audit-actions-missing', { logonType: 'Owner' })],
       ownAccountBypassed: true,
     });
     expect(coverage).toEqual({
@@ -305,10 +287,10 @@ describe('the coverage tally', () => {
 
   it('counts each mailbox once overall (by its verdict) and once per logon type', () => {
     const tally = tallyOf([
-      every('recorded', []),
-      every('at-risk', ['mailbox-audit-log-age-short']),
+      uniformCoverage('recorded', []),
+      uniformCoverage('at-risk', ['mailbox-audit-log-age-short']),
       verdict({ ownAccountBypassed: true }),
-      verdict({ mailboxFindings: [aFinding('mailitemsaccessed-missing', { logonType: 'Delegate' })] }),
+      verdict({ mailboxFindings: [findingOf('mailitemsaccessed-missing', { logonType: 'Delegate' })] }),
     ]);
     expect(tally).toEqual({
       mailboxes: 4,
@@ -333,7 +315,7 @@ describe('the coverage tally', () => {
     });
 
     it('reads per logon type from the tally', () => {
-      const tally = tallyOf([verdict({ ownAccountBypassed: true }), every('recorded', [])]);
+      const tally = tallyOf([verdict({ ownAccountBypassed: true }), uniformCoverage('recorded', [])]);
       expect(recordedShare(tally.overall)).toBe(0.5);
       expect(recordedShare(tally.byLogonType.Owner)).toBe(0.5);
       expect(recordedShare(tally.byLogonType.Delegate)).toBe(1);

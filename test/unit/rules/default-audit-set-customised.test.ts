@@ -1,6 +1,7 @@
-import { CUSTOMISED, MANAGED, defaultAuditSetCustomised } from '../../shared/rules/default-audit-set-customised';
-import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../shared/rules/scope';
-import { aPolicy, mailboxInput, sharedMailboxInput } from './fixtures';
+import { CUSTOMISED, MANAGED, defaultAuditSetCustomised } from '../../../shared/rules/default-audit-set-customised';
+import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../../shared/rules/scope';
+import { aPolicy } from '../../support/fixtures/policy';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 describe('default-audit-set-customised', () => {
   it('is a mailbox rule with its id', () => {

@@ -1,26 +1,19 @@
-import { RULE_IDS, type Finding } from '../../shared/domain/finding';
+import { RULE_IDS, type Finding } from '../../../shared/domain/finding';
 import {
   evaluateBypassAssociation,
   evaluateMailbox,
   evaluateOrganization,
   findException,
-} from '../../shared/rules/evaluator';
-import { IGNORED_WHILE_ORG_AUDITING_ON } from '../../shared/rules/mailbox-audit-disabled';
-import { MAILBOX_RULES } from '../../shared/rules/pack';
-import type { MailboxRule } from '../../shared/rules/types';
-import {
-  OBJECT_ID,
-  ORG,
-  UPN,
-  aBypassAssociation,
-  aPolicy,
-  bypassInput,
-  defaultActions,
-  mailboxInput,
-  organizationInput,
-  sharedMailboxInput,
-  without,
-} from './fixtures';
+} from '../../../shared/rules/evaluator';
+import { IGNORED_WHILE_ORG_AUDITING_ON } from '../../../shared/rules/mailbox-audit-disabled';
+import { MAILBOX_RULES } from '../../../shared/rules/pack';
+import type { MailboxRule } from '../../../shared/rules/types';
+import { aBypassAssociation } from '../../support/fixtures/bypass';
+import { defaultActions, without } from '../../support/fixtures/mailbox';
+import { ORG } from '../../support/fixtures/organization';
+import { aPolicy } from '../../support/fixtures/policy';
+import { OBJECT_ID, UPN } from '../../support/fixtures/user';
+import { bypassInput, mailboxInput, organizationInput, sharedMailboxInput } from './inputs';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 

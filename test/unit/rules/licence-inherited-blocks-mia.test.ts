@@ -3,9 +3,10 @@ import {
   SIGNAL_NO_CAPABILITY,
   SIGNAL_REFUSED,
   licenceInheritedBlocksMia,
-} from '../../shared/rules/licence-inherited-blocks-mia';
-import { MAILBOX_TYPE_NOT_IN_POLICY, NO_LICENCE } from '../../shared/rules/scope';
-import { LICENCE_GROUP, mailboxInput, sharedMailboxInput } from './fixtures';
+} from '../../../shared/rules/licence-inherited-blocks-mia';
+import { MAILBOX_TYPE_NOT_IN_POLICY, NO_LICENCE } from '../../../shared/rules/scope';
+import { LICENCE_GROUP } from '../../support/fixtures/licence';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 const OTHER_GROUP = '0a1b2c3d-0000-4000-8000-000000000001';
 const viaGroup = { source: 'group' as const, viaGroups: [LICENCE_GROUP, OTHER_GROUP] };

@@ -1,8 +1,9 @@
-import { evaluateMailbox } from '../../shared/rules/evaluator';
-import { IGNORED_WHILE_ORG_AUDITING_ON, mailboxAuditDisabled } from '../../shared/rules/mailbox-audit-disabled';
-import { RULE_METADATA } from '../../shared/rules/pack';
-import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../shared/rules/scope';
-import { aPolicy, mailboxInput, sharedMailboxInput } from './fixtures';
+import { evaluateMailbox } from '../../../shared/rules/evaluator';
+import { IGNORED_WHILE_ORG_AUDITING_ON, mailboxAuditDisabled } from '../../../shared/rules/mailbox-audit-disabled';
+import { RULE_METADATA } from '../../../shared/rules/pack';
+import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../../shared/rules/scope';
+import { aPolicy } from '../../support/fixtures/policy';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const WITH_RESOURCES = aPolicy({ mailboxTypes: ['UserMailbox', 'SharedMailbox', 'RoomMailbox', 'EquipmentMailbox'] });

@@ -1,7 +1,8 @@
-import { RULE_METADATA } from '../../shared/rules/pack';
-import { mailboxAuditLogAgeShort } from '../../shared/rules/mailbox-audit-log-age-short';
-import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../shared/rules/scope';
-import { aPolicy, mailboxInput, sharedMailboxInput } from './fixtures';
+import { RULE_METADATA } from '../../../shared/rules/pack';
+import { mailboxAuditLogAgeShort } from '../../../shared/rules/mailbox-audit-log-age-short';
+import { MAILBOX_TYPE_NOT_IN_POLICY } from '../../../shared/rules/scope';
+import { aPolicy } from '../../support/fixtures/policy';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 describe('mailbox-audit-log-age-short (was retention-too-short)', () => {
   it('is a mailbox rule with its id', () => {

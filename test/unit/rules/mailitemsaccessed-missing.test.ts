@@ -1,6 +1,8 @@
-import { mailItemsAccessedMissing } from '../../shared/rules/mailitemsaccessed-missing';
-import { MAILBOX_TYPE_NOT_IN_POLICY, NO_LICENCE, PREMIUM_NOT_LICENSED } from '../../shared/rules/scope';
-import { aPolicy, defaultActions, mailboxInput, sharedMailboxInput, without } from './fixtures';
+import { mailItemsAccessedMissing } from '../../../shared/rules/mailitemsaccessed-missing';
+import { MAILBOX_TYPE_NOT_IN_POLICY, NO_LICENCE, PREMIUM_NOT_LICENSED } from '../../../shared/rules/scope';
+import { defaultActions, without } from '../../support/fixtures/mailbox';
+import { aPolicy } from '../../support/fixtures/policy';
+import { mailboxInput, sharedMailboxInput } from './inputs';
 
 const OWNER_WITHOUT_MIA = [
   'ApplyRecord',

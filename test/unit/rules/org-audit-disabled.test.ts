@@ -1,5 +1,5 @@
-import { orgAuditDisabled } from '../../shared/rules/org-audit-disabled';
-import { organizationInput } from './fixtures';
+import { orgAuditDisabled } from '../../../shared/rules/org-audit-disabled';
+import { organizationInput } from './inputs';
 
 describe('org-audit-disabled', () => {
   it('is an organization rule with its id', () => {

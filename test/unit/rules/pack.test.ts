@@ -1,6 +1,6 @@
-import { CHANGE_KINDS, REMEDIATION_MODES, RULE_IDS, SEVERITIES, type RuleId } from '../../shared/domain/finding';
-import { BYPASS_RULES, MAILBOX_RULES, ORGANIZATION_RULES, RULES, RULES_BY_ID, RULE_METADATA, modeFor } from '../../shared/rules/pack';
-import { aPolicy } from './fixtures';
+import { CHANGE_KINDS, REMEDIATION_MODES, RULE_IDS, SEVERITIES, type RuleId } from '../../../shared/domain/finding';
+import { BYPASS_RULES, MAILBOX_RULES, ORGANIZATION_RULES, RULES, RULES_BY_ID, RULE_METADATA, modeFor } from '../../../shared/rules/pack';
+import { aPolicy } from '../../support/fixtures/policy';
 
 /** DESIGN.md "Rules (the 2026 pack)": id → severity (the pack's usual one) and default mode. */
 const DESIGN_TABLE: Record<RuleId, { severity: string; defaultMode: string }> = {

@@ -1,5 +1,5 @@
-import { csvCell, csvRecord, textTable } from '../../shared/services/tabular';
-import { configurationPairs, outputFormat, writeRows } from '../../shared/services/history-output';
+import { csvCell, csvRecord, textTable } from '../../../shared/services/tabular';
+import { configurationPairs, outputFormat, writeRows } from '../../../shared/services/history-output';
 
 describe('CSV cells', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { eventsQuerySchema, findingsQuerySchema, parseQueryParameters, QueryParameterError } from '../../shared/services/history-params';
+import { eventsQuerySchema, findingsQuerySchema, parseQueryParameters, QueryParameterError } from '../../../shared/services/history-params';
 
 describe('the rule parameter of the drift-history queries', () => {
   it('takes a current rule id', () => {

@@ -1,7 +1,7 @@
-import type { Logger } from '../../shared/logging';
-import { pruneHistoryOfTenants } from '../../shared/services/history-retention';
-import { pruneSchedule } from '../../functions/history-prune';
-import { registrationsOf } from '../support/registrations';
+import type { Logger } from '../../../shared/logging';
+import { pruneHistoryOfTenants } from '../../../shared/services/history-retention';
+import { pruneSchedule } from '../../../functions/history-prune';
+import { registrationsOf } from '../../support/registrations';
 
 const NOW = new Date('2026-12-06T04:00:00Z');
 

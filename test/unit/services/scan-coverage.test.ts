@@ -1,12 +1,15 @@
-import { parsePolicy, type AuditPolicy } from '../../shared/config/policy';
-import type { BypassAssociation, MailboxAuditSnapshot, OrganizationAuditSnapshot, UserLicenceState } from '../../shared/domain/audit';
-import type { Logger } from '../../shared/logging';
-import { emptyCoverageTally, type CoverageTally } from '../../shared/rules/coverage';
-import type { ObservedObject, ScanRecorder, ScanTotals } from '../../shared/domain/ports';
-import { runScan, type TenantReader } from '../../shared/services/scan';
-import { auditingOrganization, cleanMailbox, premiumLicence } from '../support/tenant-fakes';
+import { parsePolicy, type AuditPolicy } from '../../../shared/config/policy';
+import type { BypassAssociation, MailboxAuditSnapshot, OrganizationAuditSnapshot, UserLicenceState } from '../../../shared/domain/audit';
+import type { Logger } from '../../../shared/logging';
+import { emptyCoverageTally, type CoverageTally } from '../../../shared/rules/coverage';
+import type { ObservedObject, ScanRecorder, ScanTotals } from '../../../shared/domain/ports';
+import { runScan, type TenantReader } from '../../../shared/services/scan';
+import { aBypassAssociation } from '../../support/fixtures/bypass';
+import { licenceOf } from '../../support/fixtures/licence';
+import { mailboxOf } from '../../support/fixtures/mailbox';
+import { anOrganization } from '../../support/fixtures/organization';
+import { TENANT } from '../../support/fixtures/tenant';
 
-const TENANT = '8f0e3f6a-1d2b-4c5d-9e8f-0a1b2c3d4e5f';
 const AT = new Date('2026-06-15T02:00:00Z');
 
 interface Tenant {
@@ -39,7 +42,7 @@ async function scanOf(tenant: Tenant, policy: AuditPolicy = parsePolicy({}, 'tes
     fail: async () => undefined,
   };
   const reader: TenantReader = {
-    organization: async () => tenant.organization ?? auditingOrganization(),
+    organization: async () => tenant.organization ?? anOrganization(),
     licensedUsers: async function* () {
       yield* tenant.licences ?? [];
     },
@@ -66,7 +69,7 @@ async function scanOf(tenant: Tenant, policy: AuditPolicy = parsePolicy({}, 'tes
 
 /** Premium users (records kept a year) with clean mailboxes: every rule compliant. */
 function cleanTenant(ids: string[], extra: Partial<Tenant> = {}): Tenant {
-  return { licences: ids.map(premiumLicence), mailboxes: ids.map((id) => cleanMailbox(id)), ...extra };
+  return { licences: ids.map((id) => licenceOf(id)), mailboxes: ids.map((id) => mailboxOf(id)), ...extra };
 }
 
 const withoutMia = (list: readonly string[]) => list.filter((action) => action !== 'MailItemsAccessed');
@@ -92,12 +95,12 @@ describe('the scan judges every mailbox\'s coverage', () => {
   });
 
   it('tallies each reason: a missing logon type, a hygiene finding, a clean mailbox', async () => {
-    const delegateGap = cleanMailbox('gap');
+    const delegateGap = mailboxOf('gap');
     delegateGap.auditActions.Delegate = withoutMia(delegateGap.auditActions.Delegate);
     const tenant: Tenant = {
       // "e3" has no licence carrying Audit (Premium): its records are kept 180 days.
-      licences: [premiumLicence('clean'), premiumLicence('gap')],
-      mailboxes: [cleanMailbox('clean'), delegateGap, cleanMailbox('e3')],
+      licences: [licenceOf('clean'), licenceOf('gap')],
+      mailboxes: [mailboxOf('clean'), delegateGap, mailboxOf('e3')],
     };
     const run = await scanOf(tenant);
     expect(run.verdictOf('clean')?.verdict).toBe('recorded');
@@ -113,13 +116,13 @@ describe('the scan judges every mailbox\'s coverage', () => {
   });
 
   it('counts excepted findings: an exception hides the finding, not the gap', async () => {
-    const gap = cleanMailbox('gap');
+    const gap = mailboxOf('gap');
     gap.auditActions.Owner = withoutMia(gap.auditActions.Owner);
     const policy = parsePolicy(
       { exceptions: [{ object: 'gap@contoso.com', rule: 'mailitemsaccessed-missing', reason: 'pilot', expires: '2027-01-31' }] },
       'test',
     );
-    const run = await scanOf({ licences: [premiumLicence('gap')], mailboxes: [gap] }, policy);
+    const run = await scanOf({ licences: [licenceOf('gap')], mailboxes: [gap] }, policy);
     expect(run.totals.findingsByRule['mailitemsaccessed-missing']).toBeUndefined();
     const observed = run.observed.find((object) => object.objectId === 'gap')!;
     expect(observed.excepted.map((item) => item.finding.ruleId)).toEqual(['mailitemsaccessed-missing']);
@@ -128,7 +131,7 @@ describe('the scan judges every mailbox\'s coverage', () => {
   });
 
   it('marks every mailbox not recorded while org auditing is off, or ingestion is off, even when the organization finding is excepted', async () => {
-    for (const organization of [auditingOrganization({ auditDisabled: true }), auditingOrganization({ unifiedAuditLogIngestionEnabled: false })]) {
+    for (const organization of [anOrganization({ auditDisabled: true }), anOrganization({ unifiedAuditLogIngestionEnabled: false })]) {
       const run = await scanOf(cleanTenant(['u1', 'u2'], { organization }));
       expect(run.totals.coverage.overall).toEqual({ recorded: 0, 'at-risk': 0, 'not-recorded': 2 });
     }
@@ -136,13 +139,13 @@ describe('the scan judges every mailbox\'s coverage', () => {
       { exceptions: [{ object: '*', rule: 'audit-log-ingestion-disabled', reason: 'migration', expires: '2027-01-31' }] },
       'test',
     );
-    const run = await scanOf(cleanTenant(['u1'], { organization: auditingOrganization({ unifiedAuditLogIngestionEnabled: false }) }), excepted);
+    const run = await scanOf(cleanTenant(['u1'], { organization: anOrganization({ unifiedAuditLogIngestionEnabled: false }) }), excepted);
     expect(run.totals.findingsByRule['audit-log-ingestion-disabled']).toBeUndefined();
     expect(run.verdictOf('u1')).toMatchObject({ verdict: 'not-recorded', byLogonType: { Admin: { reasons: ['audit-log-ingestion-disabled'] } } });
   });
 
   it('never calls a mailbox recorded while ingestion could not be read: an error finding, no mailbox proven recorded', async () => {
-    const organization = auditingOrganization({ unifiedAuditLogIngestionEnabled: null, ingestionReadError: 'Get-AdminAuditLogConfig: 403 Forbidden' });
+    const organization = anOrganization({ unifiedAuditLogIngestionEnabled: null, ingestionReadError: 'Get-AdminAuditLogConfig: 403 Forbidden' });
     const run = await scanOf(cleanTenant(['u1', 'u2'], { organization }));
     const org = run.observed.find((object) => object.objectType === 'organization')!;
     expect(org.findings).toEqual([expect.objectContaining({ ruleId: 'audit-log-ingestion-disabled', error: expect.stringContaining('403 Forbidden') })]);
@@ -152,14 +155,14 @@ describe('the scan judges every mailbox\'s coverage', () => {
   });
 
   describe("the mailbox's own account bypassing auditing", () => {
-    const association = (identity: string, enabled = true): BypassAssociation => ({ identity, objectId: `bypass-${identity}`, auditBypassEnabled: enabled });
+    const association = (identity: string, enabled = true) => aBypassAssociation({ identity, objectId: `bypass-${identity}`, auditBypassEnabled: enabled });
 
     it('leaves its Owner reads unrecorded, matched by the mailbox Name or UPN, any case', async () => {
-      const named = cleanMailbox('u1', { name: 'Adele Vance' });
-      const byUpn = cleanMailbox('u2');
+      const named = mailboxOf('u1', { name: 'Adele Vance' });
+      const byUpn = mailboxOf('u2');
       const run = await scanOf({
-        licences: [premiumLicence('u1'), premiumLicence('u2'), premiumLicence('u3')],
-        mailboxes: [named, byUpn, cleanMailbox('u3')],
+        licences: [licenceOf('u1'), licenceOf('u2'), licenceOf('u3')],
+        mailboxes: [named, byUpn, mailboxOf('u3')],
         associations: [association('adele vance'), association('U2@CONTOSO.COM'), association('u3@contoso.com', false)],
       });
       for (const id of ['u1', 'u2']) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * or domain model. Reads every file's import and require lines.
  */
 describe('sim/ is independent of the product', () => {
-  const simDir = join(__dirname, '..', '..', 'sim');
+  const simDir = join(__dirname, '..', '..', '..', 'sim');
   const files = readdirSync(simDir).filter((name) => /\.(ts|json)$/.test(name) && name !== 'teams-webhook.ts');
 
   it('reads the whole directory', () => {

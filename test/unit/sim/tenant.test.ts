@@ -21,8 +21,8 @@ import {
   type LicenceModel,
   type SimMailbox,
   type SimulatedTenant,
-} from '../../sim';
-import { findingKey, oracleFindingsFor } from './helpers';
+} from '../../../sim';
+import { findingKey, oracleFindingsFor } from '../../support/sim-api';
 
 const keys = (tenant: SimulatedTenant): string[] => groundTruth(tenant).map(findingKey);
 const findingsFor = (tenant: SimulatedTenant, objectId: string): string[] => oracleFindingsFor(groundTruth(tenant), objectId);

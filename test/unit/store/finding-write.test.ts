@@ -1,7 +1,9 @@
-import { planChange, planClose, planObservation } from '../../shared/lifecycle';
-import { findingLocation, findingWrite, type FindingRow } from '../../shared/store/findings';
-import { deserializeEvent } from '../../shared/store/events';
-import { aFinding, aScan, day, TENANT } from '../lifecycle/fixtures';
+import { planChange, planClose, planObservation } from '../../../shared/lifecycle';
+import { findingLocation, findingWrite, type FindingRow } from '../../../shared/store/findings';
+import { deserializeEvent } from '../../../shared/store/events';
+import { aFinding } from '../../support/fixtures/finding';
+import { aScan, day } from '../../support/fixtures/scan';
+import { TENANT } from '../../support/fixtures/tenant';
 
 /** The row columns each lifecycle transition writes (no Azurite: findingWrite is pure). */
 describe('findingWrite', () => {

@@ -1,8 +1,8 @@
-import type { RowWrite } from '../../shared/store/batch-writer';
-import { chunkRows, MAX_BATCH } from '../../shared/store/batch-writer';
-import { redactSecrets } from '../../shared/errors/redact';
-import { BUCKETS, bucketOf, decodeKeyPart, encodeKeyPart, invertedHour, invertedTime, prefixEnd } from '../../shared/store/keys';
-import { describeEndpoint, TableNames } from '../../shared/store/tables';
+import type { RowWrite } from '../../../shared/store/batch-writer';
+import { chunkRows, MAX_BATCH } from '../../../shared/store/batch-writer';
+import { redactSecrets } from '../../../shared/errors/redact';
+import { BUCKETS, bucketOf, decodeKeyPart, encodeKeyPart, invertedHour, invertedTime, prefixEnd } from '../../../shared/store/keys';
+import { describeEndpoint, TableNames } from '../../../shared/store/tables';
 
 describe('table keys', () => {
   it.each([

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { renderCardToHtml, validateCard } from '../../sim/card-renderer';
-import { ApprovalSigningKey } from '../../shared/approval';
-import type { Finding } from '../../shared/domain/finding';
-import { ValidationError } from '../../shared/errors';
-import type { ScanChanges } from '../../shared/domain/ports';
+import { renderCardToHtml, validateCard } from '../../../sim/card-renderer';
+import { ApprovalSigningKey } from '../../../shared/approval';
+import { ValidationError } from '../../../shared/errors';
+import type { ScanChanges } from '../../../shared/domain/ports';
 import {
   type AdaptiveCard,
   CARD_PAYLOAD_BUDGET_BYTES,
@@ -14,14 +13,16 @@ import {
   buildDigestCard,
   payloadBytes,
   toWebhookPayload,
-} from '../../shared/teams';
-import { PUBLIC_BASE_URL, SCANNED_AT, TENANT_ID, approvals, change, hugeDigest, testKey, typesIn } from './fixtures';
+} from '../../../shared/teams';
+import { approvals, change, hugeDigest, PUBLIC_BASE_URL, SCANNED_AT, testKey, typesIn } from '../../support/fixtures/digest';
+import { aFinding } from '../../support/fixtures/finding';
+import { TENANT } from '../../support/fixtures/tenant';
 
 const key = testKey();
 
 function smallDigest(overrides: Partial<DigestInput> = {}): DigestInput {
   return {
-    tenantId: TENANT_ID,
+    tenantId: TENANT,
     scanId: '7990000000000-abc',
     scannedAt: SCANNED_AT,
     countsByRule: { 'mailitemsaccessed-missing': 3, 'audit-bypass-enabled': 1 },
@@ -144,16 +145,13 @@ describe('buildDigestCard', () => {
   });
 
   it("takes the scan recorder's ScanChanges as they are", () => {
-    const finding: Finding = {
-      ruleId: 'mailitemsaccessed-missing',
-      objectType: 'mailbox',
+    const finding = aFinding({
       objectId: 'b1c2d3e4-0000-1111-2222-333344445555',
       userPrincipalName: 'megan.bowen@contoso.example',
       logonType: 'Delegate',
-      severity: 'high',
       expected: ['MailItemsAccessed'],
       actual: [],
-    };
+    });
     const changes: ScanChanges = {
       opened: [finding],
       resolved: [{ ruleId: 'mailbox-audit-log-age-short', objectId: 'x', userPrincipalName: 'lee.gu@contoso.example' }],

@@ -1,8 +1,8 @@
 import { inspect } from 'node:util';
 import { type HttpClient, createHttpHeaders } from '@azure/core-rest-pipeline';
-import { ValidationError } from '../../shared/errors';
-import { redactSecrets } from '../../shared/errors/redact';
-import type { Logger } from '../../shared/logging';
+import { ValidationError } from '../../../shared/errors';
+import { redactSecrets } from '../../../shared/errors/redact';
+import type { Logger } from '../../../shared/logging';
 import {
   type AdaptiveCard,
   TeamsWebhookError,
@@ -11,7 +11,7 @@ import {
   WebhookRateLimiter,
   buildDecisionCard,
   parseTeamsWebhookUrl,
-} from '../../shared/teams';
+} from '../../../shared/teams';
 
 const SIG = 'Zm9yZ2VkLXNpZ25hdHVyZS12YWx1ZS1mb3ItdGVzdHM';
 const WEBHOOK =

@@ -1,20 +1,20 @@
 import type { Timer } from '@azure/functions';
-import { createApprovalHandler } from '../../functions/approval-http';
-import { nightlyScanHandler } from '../../functions/scan-timer';
-import { verifyApprovalToken } from '../../shared/approval/links';
-import { scanCommand } from '../../shared/cli/commands/scan';
-import type { CliIO } from '../../shared/cli/io';
-import { loggerFrom } from '../../shared/logging';
-import { readForm } from '../../scripts/approval-client';
-import { ApprovalFlow } from '../../shared/services/approval-flow';
-import { openScanEnvironment } from '../../shared/app/scan-environment';
-import { environmentDigestPoster, scanDigestNotifier, TeamsNotifier, type NotifyOutcome, type TeamsSettings } from '../../shared/services/teams-digest';
-import { TableScanRecorder } from '../../shared/store/recorder';
-import type { OpenUrlAction } from '../../shared/teams/card-types';
-import { startTeamsWebhookReceiver, type TeamsWebhookReceiver } from '../../sim/teams-webhook';
-import { startHarness, type Harness } from '../remediation/helpers';
-import { testStorageConnectionString } from '../support/storage';
-import { ALICE, APPROVERS, capturingContext, getRequest, postRequest, PUBLIC_BASE_URL, requestIdOf, SIGNING_KEY, type LogLine } from './helpers';
+import { createApprovalHandler } from '../../../../functions/approval-http';
+import { nightlyScanHandler } from '../../../../functions/scan-timer';
+import { verifyApprovalToken } from '../../../../shared/approval/links';
+import { scanCommand } from '../../../../shared/cli/commands/scan';
+import type { CliIO } from '../../../../shared/cli/io';
+import { loggerFrom } from '../../../../shared/logging';
+import { readForm } from '../../../../scripts/approval-client';
+import { ApprovalFlow } from '../../../../shared/services/approval-flow';
+import { openScanEnvironment } from '../../../../shared/app/scan-environment';
+import { environmentDigestPoster, scanDigestNotifier, TeamsNotifier, type NotifyOutcome, type TeamsSettings } from '../../../../shared/services/teams-digest';
+import { TableScanRecorder } from '../../../../shared/store/recorder';
+import type { OpenUrlAction } from '../../../../shared/teams/card-types';
+import { startTeamsWebhookReceiver, type TeamsWebhookReceiver } from '../../../../sim/teams-webhook';
+import { startHarness, type Harness } from '../../../support/harness';
+import { testStorageConnectionString } from '../../../support/storage';
+import { ALICE, APPROVERS, capturingContext, getRequest, postRequest, PUBLIC_BASE_URL, requestIdOf, SIGNING_KEY, type LogLine } from '../../../support/approval';
 
 const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 /** Teams' answers come back at once here; no test waits for real backoff. */

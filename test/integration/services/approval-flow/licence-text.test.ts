@@ -1,15 +1,15 @@
 import type { HttpRequest } from '@azure/functions';
-import { createApprovalHandler } from '../../functions/approval-http';
-import { signApprovalLinks } from '../../shared/approval/links';
-import { approveCommand } from '../../shared/cli/commands/approve';
-import { ApprovalFlow } from '../../shared/services/approval-flow';
-import { summariseApprovalRequest } from '../../shared/services/approval-view';
-import { planRemediation } from '../../shared/services/remediation';
-import type { ApprovalRequest } from '../../shared/store/approvals';
-import { buildDigestCard } from '../../shared/teams/cards';
-import { SKU_E5, TEAMS_PLAN_ID } from '../../sim';
-import { startHarness, type Harness } from '../remediation/helpers';
-import { ALICE, APPROVERS, capturingContext, getRequest, PUBLIC_BASE_URL, SIGNING_KEY } from './helpers';
+import { createApprovalHandler } from '../../../../functions/approval-http';
+import { signApprovalLinks } from '../../../../shared/approval/links';
+import { approveCommand } from '../../../../shared/cli/commands/approve';
+import { ApprovalFlow } from '../../../../shared/services/approval-flow';
+import { summariseApprovalRequest } from '../../../../shared/services/approval-view';
+import { planRemediation } from '../../../../shared/services/remediation';
+import type { ApprovalRequest } from '../../../../shared/store/approvals';
+import { buildDigestCard } from '../../../../shared/teams/cards';
+import { SKU_E5, TEAMS_PLAN_ID } from '../../../../sim';
+import { startHarness, type Harness } from '../../../support/harness';
+import { ALICE, APPROVERS, capturingContext, getRequest, PUBLIC_BASE_URL, SIGNING_KEY } from '../../../support/approval';
 
 const LICENCE_RULE = 'licence-inherited-blocks-mia';
 

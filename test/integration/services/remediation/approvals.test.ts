@@ -1,6 +1,6 @@
-import { approve, planRemediation } from '../../shared/services/remediation';
-import { ApprovalStateError } from '../../shared/store/approvals';
-import { startHarness, type Harness } from './helpers';
+import { approve, planRemediation } from '../../../../shared/services/remediation';
+import { ApprovalStateError } from '../../../../shared/store/approvals';
+import { startHarness, type Harness } from '../../../support/harness';
 
 describe('approval requests', () => {
   let h: Harness;

@@ -1,7 +1,7 @@
-import { findingKey } from '../../shared/domain/finding';
-import { approve, planRemediation } from '../../shared/services/remediation';
-import { assignGroupLicences, SKU_E5, TEAMS_PLAN_ID, type SimGroup, type SimUser } from '../../sim';
-import { startHarness, type Harness } from './helpers';
+import { findingKey } from '../../../../shared/domain/finding';
+import { approve, planRemediation } from '../../../../shared/services/remediation';
+import { assignGroupLicences, SKU_E5, TEAMS_PLAN_ID, type SimGroup, type SimUser } from '../../../../sim';
+import { startHarness, type Harness } from '../../../support/harness';
 
 const SHAREPOINT_PLAN_ID = '5dbe027f-2339-4123-9542-606e4d348a72';
 const LICENCE_RULE = 'licence-inherited-blocks-mia';

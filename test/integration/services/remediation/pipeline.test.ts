@@ -1,12 +1,12 @@
 import { QueueServiceClient } from '@azure/storage-queue';
-import { findingKey } from '../../shared/domain/finding';
-import { MESSAGE_VERSION, parseQueueMessage, REMEDIATIONS_QUEUE, type RemediationMessage } from '../../shared/queue';
-import { planRemediationFor } from '../../shared/remediation/plan';
-import { enqueuePlans, planRemediation } from '../../shared/services/remediation';
-import type { RemediationEnvironment } from '../../shared/app/remediation-environment';
-import type { StoredFinding } from '../../shared/store/model';
-import { testStorageConnectionString } from '../support/storage';
-import { startHarness, type Harness } from './helpers';
+import { findingKey } from '../../../../shared/domain/finding';
+import { MESSAGE_VERSION, parseQueueMessage, REMEDIATIONS_QUEUE, type RemediationMessage } from '../../../../shared/queue';
+import { planRemediationFor } from '../../../../shared/remediation/plan';
+import { enqueuePlans, planRemediation } from '../../../../shared/services/remediation';
+import type { RemediationEnvironment } from '../../../../shared/app/remediation-environment';
+import type { StoredFinding } from '../../../../shared/store/model';
+import { testStorageConnectionString } from '../../../support/storage';
+import { startHarness, type Harness } from '../../../support/harness';
 
 /** What the Functions host does with a message before the function sees it (messageEncoding base64). */
 function decodeAsTheHostDoes(text: string): unknown {

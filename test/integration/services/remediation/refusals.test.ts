@@ -1,9 +1,9 @@
-import { findingKey } from '../../shared/domain/finding';
-import { planRemediationFor } from '../../shared/remediation/plan';
-import { enqueuePlans, planRemediation } from '../../shared/services/remediation';
-import type { StoredFinding } from '../../shared/store/model';
-import { ALREADY_AUDITED_ERROR, alreadyAuditedResponse, assignUserLicences, MIA_LICENCE_ERROR, setAuditActions, SKU_E5, type LogonType } from '../../sim';
-import { startHarness, type Harness } from './helpers';
+import { findingKey } from '../../../../shared/domain/finding';
+import { planRemediationFor } from '../../../../shared/remediation/plan';
+import { enqueuePlans, planRemediation } from '../../../../shared/services/remediation';
+import type { StoredFinding } from '../../../../shared/store/model';
+import { ALREADY_AUDITED_ERROR, alreadyAuditedResponse, assignUserLicences, MIA_LICENCE_ERROR, setAuditActions, SKU_E5, type LogonType } from '../../../../sim';
+import { startHarness, type Harness } from '../../../support/harness';
 
 const MIA = 'mailitemsaccessed-missing' as const;
 

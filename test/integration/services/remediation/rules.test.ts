@@ -1,7 +1,7 @@
-import { findingKey, type RuleId } from '../../shared/domain/finding';
-import { approve, planRemediation } from '../../shared/services/remediation';
-import { groundTruth, MIA_LICENCE_ERROR } from '../../sim';
-import { startHarness, type Harness } from './helpers';
+import { findingKey, type RuleId } from '../../../../shared/domain/finding';
+import { approve, planRemediation } from '../../../../shared/services/remediation';
+import { groundTruth, MIA_LICENCE_ERROR } from '../../../../sim';
+import { startHarness, type Harness } from '../../../support/harness';
 
 const REPORT_ONLY: RuleId[] = ['advanced-auditing-plan-missing', 'audit-retention-too-short', 'default-audit-set-customised'];
 

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { HttpRequest } from '@azure/functions';
-import { createDashboardHandler } from '../../functions/dashboard-http';
-import { verifyApprovalToken } from '../../shared/approval/links';
-import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboard, type DashboardData } from '../../shared/web/dashboard';
-import { silentLogger } from '../../shared/logging';
-import { principalHeaders } from '../../scripts/approval-client';
-import type { HistoryService } from '../../shared/services/history';
-import type { ApprovalRequest } from '../../shared/store/approvals';
-import { ALICE, APPROVERS, BOB, capturingContext, MALLORY, PUBLIC_BASE_URL, SIGNING_KEY } from '../approval-flow/helpers';
-import { QUOTED_UPN, recordedHistory } from '../services/history-fixture';
-import { day } from '../store/helpers';
-import { registrationsOf } from '../support/registrations';
+import { createDashboardHandler } from '../../../../functions/dashboard-http';
+import { verifyApprovalToken } from '../../../../shared/approval/links';
+import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboard, type DashboardData } from '../../../../shared/web/dashboard';
+import { silentLogger } from '../../../../shared/logging';
+import { principalHeaders } from '../../../../scripts/approval-client';
+import type { HistoryService } from '../../../../shared/services/history';
+import type { ApprovalRequest } from '../../../../shared/store/approvals';
+import { ALICE, APPROVERS, BOB, capturingContext, MALLORY, PUBLIC_BASE_URL, SIGNING_KEY } from '../../../support/approval';
+import { QUOTED_UPN, recordedHistory } from '../../../support/history';
+import { day } from '../../../support/fixtures/scan';
+import { registrationsOf } from '../../../support/registrations';
 
 const HOSTILE = '<script>alert(1)</script>';
 
