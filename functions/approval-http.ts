@@ -1,4 +1,4 @@
-import type { ApprovalFlow } from '../shared/services/approval-flow';
+import type { ApprovalFlow } from '../shared/web/approval-flow';
 import { productionRoute } from '../shared/web/production';
 import { approvalHandler } from '../shared/web/routes';
 import { registerRoute, toFunctionHandler } from './lib/http';

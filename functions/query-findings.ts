@@ -1,4 +1,4 @@
-import type { HistoryApi } from '../shared/services/history-api';
+import type { HistoryApi } from '../shared/web/query-api';
 import { productionRoute } from '../shared/web/production';
 import { queryHandlers } from '../shared/web/routes';
 import { registerRoute, toFunctionHandler } from './lib/http';

@@ -1,8 +1,8 @@
 import { productionApp, type App } from '../app/app';
 import { Dashboard } from './dashboard';
-import { ApprovalFlow } from '../services/approval-flow';
+import { ApprovalFlow } from './approval-flow';
 import { HistoryService } from '../services/history';
-import { HistoryApi } from '../services/history-api';
+import { HistoryApi } from './query-api';
 import { TeamsNotifier } from '../services/teams-digest';
 import { webRoutes, type RouteName } from './routes';
 import type { WebRoute } from './http';

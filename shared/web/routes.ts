@@ -1,7 +1,7 @@
 import { Dashboard, DASHBOARD_PAGE_HEADERS, renderDashboardMessage } from './dashboard';
 import { describeError } from '../errors';
-import { APPROVAL_FORM_MAX_BYTES, unavailablePage, type ApprovalFlow } from '../services/approval-flow';
-import type { HistoryApi } from '../services/history-api';
+import { APPROVAL_FORM_MAX_BYTES, unavailablePage, type ApprovalFlow } from './approval-flow';
+import type { HistoryApi } from './query-api';
 import type { WebHandler, WebRoute } from './http';
 
 /**

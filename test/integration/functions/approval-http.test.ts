@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { createApprovalHandler } from '../../../functions/approval-http';
 import { issueApprovalFormToken, signApprovalLink, signApprovalLinks } from '../../../shared/approval/links';
-import { ApprovalFlow } from '../../../shared/services/approval-flow';
+import { ApprovalFlow } from '../../../shared/web/approval-flow';
 import { planRemediation } from '../../../shared/services/remediation';
 import { readForm } from '../../../scripts/approval-client';
 import { TeamsNotifier } from '../../../shared/services/teams-digest';

@@ -4,7 +4,7 @@ import { createQueryFindingsHandler } from '../../../functions/query-findings';
 import { createQueryHistoryHandler } from '../../../functions/query-history';
 import { createQueryScansHandler } from '../../../functions/query-scans';
 import { HistoryService } from '../../../shared/services/history';
-import { HistoryApi } from '../../../shared/services/history-api';
+import { HistoryApi } from '../../../shared/web/query-api';
 import { openStore } from '../../../shared/store/open';
 import { INJECTIONS, recordedHistory } from '../../support/history';
 import { day } from '../../support/fixtures/scan';

@@ -6,7 +6,7 @@ import { scanCommand } from '../../../../shared/cli/commands/scan';
 import type { CliIO } from '../../../../shared/cli/io';
 import { loggerFrom } from '../../../../shared/logging';
 import { readForm } from '../../../../scripts/approval-client';
-import { ApprovalFlow } from '../../../../shared/services/approval-flow';
+import { ApprovalFlow } from '../../../../shared/web/approval-flow';
 import { openScanEnvironment } from '../../../../shared/app/scan-environment';
 import { environmentDigestPoster, scanDigestNotifier, TeamsNotifier, type NotifyOutcome, type TeamsSettings } from '../../../../shared/services/teams-digest';
 import { TableScanRecorder } from '../../../../shared/store/recorder';

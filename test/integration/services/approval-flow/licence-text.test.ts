@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import { createApprovalHandler } from '../../../../functions/approval-http';
 import { signApprovalLinks } from '../../../../shared/approval/links';
 import { approveCommand } from '../../../../shared/cli/commands/approve';
-import { ApprovalFlow } from '../../../../shared/services/approval-flow';
+import { ApprovalFlow } from '../../../../shared/web/approval-flow';
 import { summariseApprovalRequest } from '../../../../shared/services/approval-view';
 import { planRemediation } from '../../../../shared/services/remediation';
 import type { ApprovalRequest } from '../../../../shared/store/approvals';

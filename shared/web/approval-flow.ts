@@ -32,9 +32,9 @@ import type { Settings } from '../config/settings';
 import { describeError, isServiceError, ValidationError } from '../errors';
 import type { Logger } from '../logging';
 import { ApprovalStateError, type ApprovalRequest } from '../store/approvals';
-import { approvalChangeView } from './approval-view';
-import { decideApproval, type DecisionReport, type RemediationServices } from './remediation';
-import type { TeamsNotifier } from './teams-digest';
+import { approvalChangeView } from '../services/approval-view';
+import { decideApproval, type DecisionReport, type RemediationServices } from '../services/remediation';
+import type { TeamsNotifier } from '../services/teams-digest';
 
 /**
  * The approval endpoint without the Functions runtime: method, route id, query, headers and body in;

@@ -1,8 +1,7 @@
 import type { z } from 'zod';
-import { loadSettings } from '../config/settings';
 import { describeError, isServiceError, ValidationError } from '../errors';
 import { silentLogger, type Logger } from '../logging';
-import { historyFromSettings, type HistoryService } from './history';
+import type { HistoryService } from '../services/history';
 import {
   eventsQuerySchema,
   findingsQuerySchema,
@@ -10,12 +9,12 @@ import {
   parseQueryParameters,
   QueryParameterError,
   scansQuerySchema,
-} from './history-params';
+} from '../services/history-params';
 
 /**
  * The drift-history HTTP API without the Functions runtime: query string in, status and JSON out.
- * The functions in functions/query-*.ts are adapters over it, so everything here is testable with
- * a store and no host, and nothing in shared/ imports @azure/functions.
+ * The route table (routes.ts) serves it to the HTTP functions and `serve`, so everything here is
+ * testable with a store and no host.
  */
 export interface ApiResponse {
   status: number;
@@ -95,17 +94,3 @@ export function failure(error: unknown, logger: Logger): ApiResponse {
   logger.error('Drift history query failed', { error: describeError(error) });
   return { status: 500, jsonBody: { error: 'Unexpected error; see the app log.' } };
 }
-
-let defaultService: Promise<HistoryService> | undefined;
-
-/** The service the deployed functions use: settings from the environment, one store per process. */
-export function defaultHistoryService(): Promise<HistoryService> {
-  defaultService ??= Promise.resolve().then(() => historyFromSettings(loadSettings(process.env)));
-  // A settings error should not stick for the life of the process once the operator fixes them.
-  defaultService.catch(() => {
-    defaultService = undefined;
-  });
-  return defaultService;
-}
-
-export const defaultHistoryApi = new HistoryApi(defaultHistoryService);
