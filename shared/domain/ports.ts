@@ -1,4 +1,6 @@
-import type { MailboxAuditSnapshot } from './audit';
+import type { BypassAssociation, MailboxAuditSnapshot, OrganizationAuditSnapshot, UserLicenceState } from './audit';
+import type { QueueMessage } from '../queue/messages';
+import type { ReceivedQueueMessage } from '../queue/client';
 import type { Finding, ObjectType, RuleId } from './finding';
 import type { CoverageTally, MailboxCoverage } from '../rules/coverage';
 import type { ExceptedFinding } from '../rules/evaluator';
@@ -72,4 +74,34 @@ export interface ScanRecorder {
   observe(object: ObservedObject): Promise<void>;
   complete(totals: ScanTotals): Promise<ScanChanges>;
   fail(reason: string): Promise<void>;
+}
+
+/** The reads a scan makes; implemented over Graph + Exchange Online (services/tenant-reader.ts), faked in unit tests. */
+export interface TenantReader {
+  organization(): Promise<OrganizationAuditSnapshot>;
+  /** Users holding any licence, with their Advanced Auditing plan resolved. `total` once Graph has counted them. */
+  licensedUsers(onTotal?: (total: number) => void): AsyncIterable<UserLicenceState>;
+  bypassAssociations(): AsyncIterable<BypassAssociation>;
+  mailboxes(recipientTypeDetails: readonly string[]): AsyncIterable<MailboxAuditSnapshot>;
+  /** API calls made and throttled answers seen so far (throttled calls were retried). */
+  apiUsage(): { calls: number; throttled: number };
+}
+
+
+/**
+ * The queue operations the services use. Over @azure/storage-queue here; a fake of this is enough
+ * to unit-test the services. Queue names come from shared/queue/names.ts.
+ */
+export interface QueueGateway {
+  /** Enqueues a message, base64-encoded as the Functions host expects; `delaySeconds` hides it that long. */
+  send(queue: string, message: QueueMessage, options?: { delaySeconds?: number }): Promise<void>;
+  /** Enqueues text exactly as given (already encoded): for moving a message to its poison queue. */
+  sendRaw(queue: string, text: string): Promise<void>;
+  receive(queue: string, max: number, visibilitySeconds: number): Promise<ReceivedQueueMessage[]>;
+  delete(queue: string, message: ReceivedQueueMessage): Promise<void>;
+  /** Makes a received message visible again after `seconds` (its next delivery counts as a retry). */
+  release(queue: string, message: ReceivedQueueMessage, seconds: number): Promise<void>;
+  /** Messages in the queue, visible or not (the service's approximate count). */
+  approximateCount(queue: string): Promise<number>;
+  ensure(queue: string): Promise<void>;
 }

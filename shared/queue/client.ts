@@ -4,6 +4,7 @@ import { ServiceError } from '../errors';
 import { storageCredential, isEndpointUrl } from '../store/credential';
 import { redactSecrets } from '../errors/redact';
 import { encodeQueueMessage } from './codec';
+import type { QueueGateway } from '../domain/ports';
 import type { QueueMessage } from './messages';
 
 /** One message as received: the raw (base64) text and what the queue knows about its deliveries. */
@@ -16,23 +17,7 @@ export interface ReceivedQueueMessage {
   insertedOn?: Date;
 }
 
-/**
- * The queue operations the services use. Over @azure/storage-queue here; a fake of this is enough
- * to unit-test the services. Queue names come from shared/queue/names.ts.
- */
-export interface QueueGateway {
-  /** Enqueues a message, base64-encoded as the Functions host expects; `delaySeconds` hides it that long. */
-  send(queue: string, message: QueueMessage, options?: { delaySeconds?: number }): Promise<void>;
-  /** Enqueues text exactly as given (already encoded): for moving a message to its poison queue. */
-  sendRaw(queue: string, text: string): Promise<void>;
-  receive(queue: string, max: number, visibilitySeconds: number): Promise<ReceivedQueueMessage[]>;
-  delete(queue: string, message: ReceivedQueueMessage): Promise<void>;
-  /** Makes a received message visible again after `seconds` (its next delivery counts as a retry). */
-  release(queue: string, message: ReceivedQueueMessage, seconds: number): Promise<void>;
-  /** Messages in the queue, visible or not (the service's approximate count). */
-  approximateCount(queue: string): Promise<number>;
-  ensure(queue: string): Promise<void>;
-}
+export type { QueueGateway } from '../domain/ports';
 
 export interface StorageQueueOptions {
   /** AzureWebJobsStorage: a connection string, or the queue endpoint URL (used with `credential`). */

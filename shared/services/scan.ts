@@ -1,8 +1,6 @@
 import type { AuditPolicy } from '../config/policy';
 import type {
-  BypassAssociation,
   MailboxAuditSnapshot,
-  OrganizationAuditSnapshot,
   UserLicenceState,
 } from '../domain/audit';
 import type { Finding, RuleId } from '../domain/finding';
@@ -10,18 +8,9 @@ import type { Logger } from '../logging';
 import { evaluateBypassAssociation, evaluateMailbox, evaluateOrganization, type Evaluation } from '../rules';
 import { compilePolicy } from '../rules/compiled-policy';
 import { addToTally, emptyCoverageTally, mailboxCoverage, type CoverageTally } from '../rules/coverage';
-import type { ObservedObject, ScanChanges, ScanRecorder, ScanRun, ScanTotals } from '../domain/ports';
+import type { ObservedObject, ScanChanges, ScanRecorder, ScanRun, ScanTotals, TenantReader } from '../domain/ports';
 
-/** The reads a scan makes; implemented over Graph + Exchange Online (tenant-reader.ts), faked in unit tests. */
-export interface TenantReader {
-  organization(): Promise<OrganizationAuditSnapshot>;
-  /** Users holding any licence, with their Advanced Auditing plan resolved. `total` once Graph has counted them. */
-  licensedUsers(onTotal?: (total: number) => void): AsyncIterable<UserLicenceState>;
-  bypassAssociations(): AsyncIterable<BypassAssociation>;
-  mailboxes(recipientTypeDetails: readonly string[]): AsyncIterable<MailboxAuditSnapshot>;
-  /** API calls made and throttled answers seen so far (throttled calls were retried). */
-  apiUsage(): { calls: number; throttled: number };
-}
+export type { TenantReader } from '../domain/ports';
 
 export interface ScanProgress {
   phase: 'licences' | 'mailboxes' | 'recording' | 'done';
