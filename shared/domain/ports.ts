@@ -1,6 +1,5 @@
 import type { BypassAssociation, MailboxAuditSnapshot, OrganizationAuditSnapshot, UserLicenceState } from './audit';
 import type { QueueMessage } from '../queue/messages';
-import type { ReceivedQueueMessage } from '../queue/client';
 import type { Finding, ObjectType, RuleId } from './finding';
 import type { CoverageTally, MailboxCoverage } from '../rules/coverage';
 import type { ExceptedFinding } from '../rules/evaluator';
@@ -104,4 +103,14 @@ export interface QueueGateway {
   /** Messages in the queue, visible or not (the service's approximate count). */
   approximateCount(queue: string): Promise<number>;
   ensure(queue: string): Promise<void>;
+}
+
+/** One message as received: the raw (base64) text and what the queue knows about its deliveries. */
+export interface ReceivedQueueMessage {
+  messageId: string;
+  popReceipt: string;
+  /** 1 on the first delivery. */
+  dequeueCount: number;
+  text: string;
+  insertedOn?: Date;
 }

@@ -4,20 +4,10 @@ import { ServiceError } from '../errors';
 import { storageCredential, isEndpointUrl } from '../store/credential';
 import { redactSecrets } from '../errors/redact';
 import { encodeQueueMessage } from './codec';
-import type { QueueGateway } from '../domain/ports';
+import type { QueueGateway, ReceivedQueueMessage } from '../domain/ports';
 import type { QueueMessage } from './messages';
 
-/** One message as received: the raw (base64) text and what the queue knows about its deliveries. */
-export interface ReceivedQueueMessage {
-  messageId: string;
-  popReceipt: string;
-  /** 1 on the first delivery. */
-  dequeueCount: number;
-  text: string;
-  insertedOn?: Date;
-}
-
-export type { QueueGateway } from '../domain/ports';
+export type { QueueGateway, ReceivedQueueMessage } from '../domain/ports';
 
 export interface StorageQueueOptions {
   /** AzureWebJobsStorage: a connection string, or the queue endpoint URL (used with `credential`). */
