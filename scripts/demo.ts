@@ -15,6 +15,8 @@
  *   6. a fresh scan, ending with the coverage figure and the count of open critical findings.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_POLICY, loadPolicy } from '../shared/config/policy';
@@ -151,10 +153,13 @@ async function demo(): Promise<void> {
   writeFileSync(policyPath, JSON.stringify({ blastRadiusLimit: 2_000 }, null, 2));
   process.env.AUDIT_POLICY_PATH = policyPath;
   const policy = await loadPolicy(policyPath);
+  // The approval links on the cards point at the local server, so its address is settled first:
+  // the one App of this process reads PUBLIC_BASE_URL with the other settings.
+  const port = await freePort();
+  process.env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
   const app = buildApp(loadSettings(process.env), policy, { logger: demoLogger });
   const environment = app;
-  const server = await startLocalServer({ environment, trustPrincipalHeaders: true, port: 0, logger: demoLogger });
-  process.env.PUBLIC_BASE_URL = server.url;
+  const server = await startLocalServer({ environment, trustPrincipalHeaders: true, port, logger: demoLogger });
   say(`Tenant ${sim.tenant.domain}: ${MAILBOXES.toLocaleString('en-US')} mailboxes (org auditing and unified audit log ingestion switched off, as an intruder would leave them), Graph and Exchange at ${sim.baseUrl}`);
   say(`Azurite tables and queues on 127.0.0.1:${azurite.tablePort}/${azurite.queuePort}; approvals and dashboard at ${server.url}/api/dashboard`);
 
@@ -267,6 +272,18 @@ async function demo(): Promise<void> {
     await sim.stop();
     await azurite.stop();
   }
+}
+
+/** A loopback port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** The Approve buttons on a digest card (Action.OpenUrl whose URL asks to approve), in card order. */
