@@ -207,13 +207,18 @@ async function demo(): Promise<void> {
 
     heading(`Approval: ${APPROVER} approves the org-level fixes from the card, through the real endpoints`);
     // The card lists the most severe requests first: the two org switches are critical.
-    const approveUrls = digest ? findApproveUrls(digest.card) : [];
+    const orgRules: RuleId[] = ['org-audit-disabled', 'audit-log-ingestion-disabled'];
+    const orgRequests = (await environment.approvals.list(sim.tenantId, 'pending')).filter((request) => request.ruleIds.some((rule) => orgRules.includes(rule)));
+    // The card's Approve links of those two requests (its links carry the request id in the path).
+    const approveUrls = (digest ? findApproveUrls(digest.card) : []).filter((url) =>
+      orgRequests.some((request) => url.includes(`/api/approvals/${request.requestId}?`)),
+    );
     if (approveUrls.length === 0) {
-      say('no approval request on the card ✗');
+      say('no org-level approval request on the card ✗');
       process.exitCode = 1;
     }
     const principal = { id: '4f1c2d3e-0000-4000-8000-00000000a11c', name: APPROVER };
-    for (const approveUrl of approveUrls.slice(0, 2)) {
+    for (const approveUrl of approveUrls) {
       const outcome = await approveThroughEndpoint({ approveUrl, principal, baseUrl: server.url });
       say(`GET (confirmation page, decides nothing): HTTP ${outcome.confirmStatus}; POST (the decision): HTTP ${outcome.status}`);
     }
@@ -222,7 +227,7 @@ async function demo(): Promise<void> {
       say(`the same link again: HTTP ${replay.confirmStatus} (a link decides once)`);
     }
     // Whatever org-level request the card did not carry is approved from the command line.
-    await approvePending(environment, sim.tenantId, ['org-audit-disabled', 'audit-log-ingestion-disabled']);
+    await approvePending(environment, sim.tenantId, orgRules);
     await runSummarised(['remediate', '--quiet']);
 
     heading('The licence fixes: Exchange has not applied the licence some groups assign');

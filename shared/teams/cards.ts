@@ -160,7 +160,13 @@ function parseDigest(input: DigestInput): Digest {
   // not a deep copy.
   const approvals = [...input.approvals]
     .map((approval, index) => ({ approval, index }))
-    .sort((a, b) => severityRank(a.approval.ruleId) - severityRank(b.approval.ruleId) || a.index - b.index)
+    .sort(
+      (a, b) =>
+        severityRank(a.approval.ruleId) - severityRank(b.approval.ruleId) ||
+        // Within a severity, the pack's order: the tenant-wide switches before single accounts.
+        RULE_IDS.indexOf(a.approval.ruleId) - RULE_IDS.indexOf(b.approval.ruleId) ||
+        a.index - b.index,
+    )
     .slice(0, DIGEST_LIMITS.approvals)
     .map(({ approval }) => approval);
   const parsed = digestSchema.safeParse({

@@ -123,6 +123,16 @@ describe('buildDigestCard', () => {
     expect(text.indexOf(list[5]?.approveUrl as string)).toBeLessThan(text.indexOf(list[0]?.approveUrl as string));
   });
 
+  it('within a severity, puts the tenant-wide switches before single accounts (the pack order)', () => {
+    const rules = ['audit-bypass-enabled', 'audit-bypass-enabled', 'audit-log-ingestion-disabled', 'org-audit-disabled'] as const;
+    const list = approvals(rules.length, key).map((approval, index) => ({ ...approval, ruleId: rules[index]! }));
+    const text = allText(buildDigestCard(smallDigest({ approvals: list })));
+    const at = (index: number) => text.indexOf(list[index]?.approveUrl as string);
+    expect(at(3)).toBeLessThan(at(2));
+    expect(at(2)).toBeLessThan(at(0));
+    expect(at(0)).toBeLessThan(at(1));
+  });
+
   it('says so when there is no drift', () => {
     const card = buildDigestCard(
       smallDigest({ countsByRule: {}, opened: [], resolved: [], autoFixed: { count: 0, examples: [] }, approvals: [] }),
