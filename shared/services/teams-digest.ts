@@ -2,11 +2,10 @@ import { coverageFigure, formatCoverageCounts, formatCoverageHeadline } from '..
 import { APPROVAL_LINK_TTL_MS, parsePublicBaseUrl, signApprovalLinks } from '../approval/links';
 import { ApprovalSigningKey } from '../approval/signing-key';
 import type { Settings } from '../config/settings';
-import { SEVERITIES } from '../domain/finding';
+import type { RuleId } from '../domain/finding';
 import { describeError } from '../errors';
 import { redactSecrets } from '../errors/redact';
 import type { Logger } from '../logging';
-import { RULE_METADATA } from '../rules/pack';
 import { ApprovalRepository, type ApprovalRequest } from '../store/approvals';
 import { openStoreFromSettings } from '../store/open';
 import {
@@ -17,6 +16,7 @@ import {
   type DigestApproval,
   type DigestRemediation,
 } from '../teams/cards';
+import { compareApprovalPriority } from '../teams/card-parts';
 import type { AdaptiveCard } from '../teams/card-types';
 import {
   TeamsWebhookSender,
@@ -206,7 +206,7 @@ export class TeamsNotifier {
     }
     const linkLimit = new Date(now.getTime() + APPROVAL_LINK_TTL_MS);
     return [...pending]
-      .sort((a, b) => severityRank(a) - severityRank(b) || a.createdAt.getTime() - b.createdAt.getTime())
+      .sort((a, b) => compareApprovalPriority(ruleOf(a), ruleOf(b)) || a.createdAt.getTime() - b.createdAt.getTime())
       .slice(0, DIGEST_LIMITS.approvals)
       .map((request) => {
         // A link never outlives its request: past the request's expiry it could only be refused.
@@ -239,10 +239,8 @@ function autoFixed(planning: PlanningReport | undefined): { count: number; examp
   return { count: planning.enqueued, examples };
 }
 
-function severityRank(request: ApprovalRequest): number {
-  const ruleId = request.plans[0]?.ruleId ?? request.ruleIds[0];
-  const severity = ruleId ? RULE_METADATA[ruleId]?.severity : undefined;
-  return severity === undefined ? SEVERITIES.length : SEVERITIES.indexOf(severity);
+function ruleOf(request: ApprovalRequest): RuleId | undefined {
+  return request.plans[0]?.ruleId ?? request.ruleIds[0];
 }
 
 /** The webhook URL in every spelling an error could echo, and the signing key as configured. */

@@ -93,6 +93,16 @@ export function count(value: number): string {
   return value.toLocaleString('en-US');
 }
 
+/**
+ * The order approval requests are shown in: most severe first and, within a severity, the pack's
+ * order (tenant-wide switches before single accounts). Negative when `a` comes first.
+ */
+export function compareApprovalPriority(a: RuleId | undefined, b: RuleId | undefined): number {
+  const rank = (ruleId: RuleId | undefined) => (ruleId === undefined ? SEVERITIES.length : severityRank(ruleId));
+  const order = (ruleId: RuleId | undefined) => (ruleId === undefined ? RULE_IDS.length : RULE_IDS.indexOf(ruleId));
+  return rank(a) - rank(b) || order(a) - order(b);
+}
+
 export function severityRank(ruleId: RuleId): number {
   const severity: Severity | undefined = RULE_METADATA[ruleId]?.severity;
   return severity === undefined ? SEVERITIES.length : SEVERITIES.indexOf(severity);

@@ -3,7 +3,7 @@ import { formatZodIssues } from '../config/zod-format';
 import { RULE_IDS, type RuleId } from '../domain/finding';
 import { ValidationError } from '../errors';
 import { RULE_METADATA } from '../rules/pack';
-import { cardOf, clip, code, count, countSchema, fits, formatUtc, heading, MAX_TEXT, more, plain, ruleIdSchema, severityRank, text, textSchema, urlSchema } from './card-parts';
+import { cardOf, clip, code, compareApprovalPriority, count, countSchema, fits, formatUtc, heading, MAX_TEXT, more, plain, ruleIdSchema, severityRank, text, textSchema, urlSchema } from './card-parts';
 import type { AdaptiveCard, CardElement, Container } from './card-types';
 
 export { CARD_VERSION, plain } from './card-parts';
@@ -160,13 +160,7 @@ function parseDigest(input: DigestInput): Digest {
   // not a deep copy.
   const approvals = [...input.approvals]
     .map((approval, index) => ({ approval, index }))
-    .sort(
-      (a, b) =>
-        severityRank(a.approval.ruleId) - severityRank(b.approval.ruleId) ||
-        // Within a severity, the pack's order: the tenant-wide switches before single accounts.
-        RULE_IDS.indexOf(a.approval.ruleId) - RULE_IDS.indexOf(b.approval.ruleId) ||
-        a.index - b.index,
-    )
+    .sort((a, b) => compareApprovalPriority(a.approval.ruleId, b.approval.ruleId) || a.index - b.index)
     .slice(0, DIGEST_LIMITS.approvals)
     .map(({ approval }) => approval);
   const parsed = digestSchema.safeParse({
