@@ -254,7 +254,7 @@ function cardOf(document: unknown): unknown {
 function main(argv: string[]): number {
   const [input, output] = argv;
   if (!input) {
-    process.stderr.write('usage: render-card <card-or-payload.json> [out.html]\n');
+    process.stderr.write('usage: node dist/sim/card-renderer.js <card-or-payload.json> [out.html]\n');
     return 2;
   }
   const card = cardOf(JSON.parse(readFileSync(input, 'utf8')) as unknown);
