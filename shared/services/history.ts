@@ -201,6 +201,17 @@ export class HistoryService {
   }
 
   /**
+   * Whether any scan ever recorded this object: its UPN is in the index, or a configuration or a
+   * drift event is stored for it. Lets a front end tell "clean" from "never seen".
+   */
+  async everRecorded(identity: MailboxIdentity): Promise<boolean> {
+    if (identity.known) return true;
+    if (await this.store.mailboxes.latest(this.tenantId, identity.objectId)) return true;
+    const events = await this.store.events.forObject(this.tenantId, identity.objectId, { from: new Date(0), to: this.clock() }, { pageSize: 1 });
+    return events.items.length > 0;
+  }
+
+  /**
    * Object id or UPN → object id. A GUID is taken as an object id as it is; anything else is looked
    * up in the UPN index (a point read), and if unknown there, taken as an object id (bypass
    * associations and the organization are named by identity). Deliberately no range read here:

@@ -45,7 +45,7 @@ export function historyCommand(deps: HistoryCommandDeps = {}): CliCommand {
 
       if (query.at) {
         const { mailbox, configuration } = await history.configurationAt(query.mailbox, query.at);
-        if (!configuration && !mailbox.known && !(await history.configurationAt(mailbox.objectId, new Date())).configuration) return neverSeen(io, mailbox.query);
+        if (!configuration && !(await history.everRecorded(mailbox))) return neverSeen(io, mailbox.query);
         writeConfiguration(io.stdout, format, configuration, { mailbox, at: query.at.toISOString() });
         if (!configuration) {
           io.stderr.write(`No audit configuration of ${mailbox.query} was recorded at or before ${query.at.toISOString()}.\n`);
@@ -58,10 +58,7 @@ export function historyCommand(deps: HistoryCommandDeps = {}): CliCommand {
         history.mailboxHistory({ mailbox: identity.objectId, from: query.from, to: query.to, pageSize: 1000, continuationToken }),
       );
       // "No drift" is only said of a mailbox some scan has seen: an unknown or mistyped one is an error.
-      if (!identity.known && !(await history.configurationAt(identity.objectId, new Date())).configuration) {
-        const page = await history.mailboxHistory({ mailbox: identity.objectId, pageSize: 1 });
-        if (page.items.length === 0) return neverSeen(io, identity.query);
-      }
+      if (!(await history.everRecorded(identity))) return neverSeen(io, identity.query);
       const count = await writeRows(io.stdout, format, format === 'text' ? EVENT_TEXT_COLUMNS : EVENT_COLUMNS, rows, `No drift recorded for ${identity.query} (scanned, nothing found).\n`);
       if (count === 0 && format !== 'text') io.stderr.write(`No drift recorded for ${identity.query} (scanned, nothing found).\n`);
       return EXIT.ok;
