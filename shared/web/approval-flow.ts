@@ -7,9 +7,6 @@ import {
   issueApprovalFormToken,
   verifyApprovalFormToken,
   verifyApprovalToken,
-  type ApprovalDecision,
-  type ApprovalFormTokenFailure,
-  type ApprovalTokenFailure,
 } from '../approval/links';
 import {
   APPROVAL_PAGE_HEADERS,
@@ -33,6 +30,7 @@ import { describeError, isServiceError, ValidationError } from '../errors';
 import type { Logger } from '../logging';
 import { ApprovalStateError, type ApprovalRequest } from '../store/approvals';
 import { approvalChangeView } from '../services/approval-view';
+import { forbidden, formRefusal, linkRefusal, stateRefusal, type Refusal } from './approval-refusals';
 import { decideApproval, type DecisionReport, type RemediationServices } from '../services/remediation';
 import type { TeamsNotifier } from '../services/teams-digest';
 
@@ -89,7 +87,6 @@ export interface ApprovalFlowOptions {
   teams?: Pick<TeamsNotifier, 'postDecision'>;
 }
 
-type Refusal = { page: ApprovalResultPage; outcome: string };
 
 export class ApprovalFlow {
   private readonly services: RemediationServices;
@@ -301,41 +298,6 @@ function parseForm(request: ApprovalHttpRequest): { ok: true; value: ApprovalFor
     if (error instanceof ValidationError) return { ok: false, outcome: 'malformed-form' };
     throw error;
   }
-}
-
-function linkRefusal(reason: ApprovalTokenFailure): Refusal {
-  if (reason === 'expired') return { page: { kind: 'expired' }, outcome: 'link-expired' };
-  return { page: { kind: 'invalid-link', reason }, outcome: `link-${reason}` };
-}
-
-function formRefusal(reason: ApprovalFormTokenFailure): Refusal {
-  if (reason === 'expired') return { page: { kind: 'form-expired' }, outcome: 'form-expired' };
-  return { page: { kind: 'invalid-link', reason }, outcome: `form-${reason}` };
-}
-
-function forbidden(principal: ApprovalPrincipal): Refusal {
-  return { page: { kind: 'forbidden', principalName: principal.name }, outcome: 'not-an-approver' };
-}
-
-/** Why a stored request cannot be decided now, if it cannot: missing, decided, or expired. */
-function stateRefusal(request: ApprovalRequest | undefined, now: Date): Refusal | undefined {
-  if (!request) return { page: { kind: 'not-found' }, outcome: 'no-such-request' };
-  if (request.status === 'expired' || (request.status === 'pending' && request.expiresAt.getTime() <= now.getTime())) {
-    return { page: { kind: 'expired', expiredAt: request.expiresAt }, outcome: 'request-expired' };
-  }
-  if (request.status === 'approved' || request.status === 'rejected') {
-    const decision: ApprovalDecision = request.status === 'approved' ? 'approve' : 'reject';
-    return {
-      page: {
-        kind: 'already-decided',
-        decision,
-        ...(request.decidedBy ? { decidedBy: request.decidedBy } : {}),
-        ...(request.decidedAt ? { decidedAt: request.decidedAt } : {}),
-      },
-      outcome: 'already-decided',
-    };
-  }
-  return undefined;
 }
 
 /** Storage down, or a bug: the approver learns to try again; the log says why (without secrets: services redact). */
